@@ -1,0 +1,245 @@
+// Package config reads every setting of the service from the environment.
+// It is the only package that looks at environment variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Environments the service knows. Production turns on the strict checks.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// devSecret signs tokens in development when JWT_SECRET_KEY is unset. It is
+// public, so production refuses to start without a real key.
+const devSecret = "development-secret-do-not-use-in-production"
+
+// minSecretLen is the shortest JWT_SECRET_KEY production accepts: HS256 keys
+// shorter than the 32-byte hash output weaken the signature.
+const minSecretLen = 32
+
+// Config holds every setting. Load fills it; nothing else mutates it.
+type Config struct {
+	Env  string
+	Host string
+	Port int
+
+	DatabaseURL       string
+	DBMaxOpenConns    int
+	DBMaxIdleConns    int
+	DBConnMaxLifetime time.Duration
+
+	JWTSecret     []byte
+	JWTAccessTTL  time.Duration
+	JWTRefreshTTL time.Duration
+	BcryptCost    int
+	AdminEmails   []string
+	AuthRateLimit int
+
+	CORSOrigins    []string
+	TrustedProxies []string
+	MetricsEnabled bool
+	LogLevel       slog.Level
+
+	// UsingDevSecret is true when JWTSecret is the public development key,
+	// so main can warn about it.
+	UsingDevSecret bool
+}
+
+// Production reports whether the service runs with APP_ENV=production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Addr is the host:port the server listens on.
+func (c Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
+
+// LogValue keeps secrets out of logs when the config is logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("addr", c.Addr()),
+		slog.String("database", RedactURL(c.DatabaseURL)),
+		slog.Int("db_max_open_conns", c.DBMaxOpenConns),
+		slog.Duration("jwt_access_ttl", c.JWTAccessTTL),
+		slog.Duration("jwt_refresh_ttl", c.JWTRefreshTTL),
+		slog.Int("auth_rate_limit", c.AuthRateLimit),
+		slog.Bool("metrics_enabled", c.MetricsEnabled),
+	)
+}
+
+// LoadDotEnv loads a .env file from the working directory when there is
+// one, as python-dotenv does for the Flask course. Variables already set in
+// the environment win over the file.
+func LoadDotEnv() error {
+	err := godotenv.Load()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading .env: %w", err)
+	}
+	return nil
+}
+
+// Load builds the Config from getenv (os.Getenv in main, a map in tests).
+// Every invalid value is reported with the name of its variable.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Env:               r.oneOf("APP_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
+		Host:              r.str("HOST", "127.0.0.1"),
+		Port:              r.intRange("PORT", 5000, 1, 65535),
+		DatabaseURL:       r.str("DATABASE_URL", ""),
+		DBMaxOpenConns:    r.intRange("DB_MAX_OPEN_CONNS", 16, 1, 10000),
+		DBMaxIdleConns:    r.intRange("DB_MAX_IDLE_CONNS", 16, 0, 10000),
+		DBConnMaxLifetime: r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		JWTAccessTTL:      r.duration("JWT_ACCESS_TTL", 15*time.Minute),
+		JWTRefreshTTL:     r.duration("JWT_REFRESH_TTL", 720*time.Hour),
+		BcryptCost:        r.intRange("BCRYPT_COST", 12, 4, 31),
+		AdminEmails:       lowerAll(r.list("ADMIN_EMAILS")),
+		AuthRateLimit:     r.intRange("AUTH_RATE_LIMIT", 20, 0, 1_000_000),
+		CORSOrigins:       r.list("CORS_ORIGINS"),
+		TrustedProxies:    r.list("TRUSTED_PROXIES"),
+		MetricsEnabled:    r.boolean("METRICS_ENABLED", true),
+		LogLevel:          r.level("LOG_LEVEL", slog.LevelInfo),
+	}
+	c.JWTSecret, c.UsingDevSecret = r.secret(c.Env)
+	if len(r.errs) > 0 {
+		return Config{}, errors.Join(r.errs...)
+	}
+	return c, nil
+}
+
+// reader parses variables and collects every error, so one start-up
+// reports all bad settings at once.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (r *reader) intRange(name string, def, lo, hi int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "must be a whole number from %d to %d, got %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive Go duration such as 15m or 720h, got %q", v)
+		return def
+	}
+	return d
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false, got %q", v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "must be debug, info, warn or error, got %q", v)
+		return def
+	}
+	return l
+}
+
+// list splits a comma-separated variable, dropping blanks.
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, part := range strings.Split(r.getenv(name), ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *reader) secret(env string) (key []byte, dev bool) {
+	v := r.getenv("JWT_SECRET_KEY")
+	switch {
+	case env == EnvProduction && v == "":
+		r.fail("JWT_SECRET_KEY", "is required when APP_ENV=production")
+	case env == EnvProduction && len(v) < minSecretLen:
+		r.fail("JWT_SECRET_KEY", "must be at least %d bytes when APP_ENV=production, got %d", minSecretLen, len(v))
+	case v == "":
+		return []byte(devSecret), true
+	}
+	return []byte(v), false
+}
+
+func lowerAll(in []string) []string {
+	for i, s := range in {
+		in[i] = strings.ToLower(s)
+	}
+	return in
+}
+
+// RedactURL hides the password of a database URL so it can be logged.
+func RedactURL(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				return raw[:i+3] + rest[:colon] + ":xxxxx" + rest[at:]
+			}
+		}
+	}
+	return raw
+}

@@ -1,0 +1,165 @@
+// Command stores-api serves the Stores REST API, the Go port of the
+// "REST APIs with Flask and Python" course project.
+//
+//	stores-api                  serve (migrations are applied first)
+//	stores-api migrate up|down|status
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+
+	"stores-api/config"
+	"stores-api/migrations"
+	"stores-api/models"
+	"stores-api/resources"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGINT or SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "stores-api:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main with its dependencies passed in, so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if err := config.LoadDotEnv(); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	command := "serve"
+	if len(args) > 0 {
+		command, args = args[0], args[1:]
+	}
+	switch command {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log, args)
+	}
+	return fmt.Errorf("unknown command %q (want serve or migrate)", command)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.Production() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDB connects to DATABASE_URL.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
+	target, err := models.ParseURL(cfg.DatabaseURL)
+	if err != nil {
+		return nil, target, err
+	}
+	db, err := models.Open(ctx, target, models.Pool{
+		MaxOpen:     cfg.DBMaxOpenConns,
+		MaxIdle:     cfg.DBMaxIdleConns,
+		MaxLifetime: cfg.DBConnMaxLifetime,
+	}, log)
+	return db, target, err
+}
+
+// serve applies migrations, then serves until ctx is cancelled; then it
+// stops accepting, lets in-flight requests finish and closes the database.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, target, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	if err := migrations.Up(ctx, target.Dialect, sqlDB); err != nil {
+		return err
+	}
+	if cfg.UsingDevSecret {
+		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
+	}
+	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log})
+
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- app.Listen(cfg.Addr()) }()
+	log.Info("listening", "config", cfg)
+
+	select {
+	case err := <-listenErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout)
+	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// migrate runs "migrate up", "migrate down" (one step) or "migrate status".
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: stores-api migrate up|down|status")
+	}
+	db, target, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	p, err := migrations.NewProvider(target.Dialect, sqlDB)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "up":
+		results, err := p.Up(ctx)
+		for _, r := range results {
+			fmt.Println(r)
+		}
+		return err
+	case "down":
+		r, err := p.Down(ctx)
+		if r != nil {
+			fmt.Println(r)
+		}
+		return err
+	case "status":
+		statuses, err := p.Status(ctx)
+		for _, s := range statuses {
+			applied := "pending"
+			if !s.AppliedAt.IsZero() {
+				applied = s.AppliedAt.Format(time.RFC3339)
+			}
+			fmt.Printf("%-40s %s\n", s.Source.Path, applied)
+		}
+		return err
+	}
+	return fmt.Errorf("unknown migrate command %q (want up, down or status)", args[0])
+}

@@ -1,0 +1,62 @@
+// Package migrations holds the versioned SQL schema, one directory per
+// dialect, embedded in the binary and applied with goose (the Go
+// counterpart of Flask-Migrate/Alembic).
+//
+// To change the schema, add the next numbered file to both postgres/ and
+// sqlite/ (for example 00002_add_items_sku.sql) with "-- +goose Up" and
+// "-- +goose Down" sections. Never edit a migration that has shipped.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed postgres/*.sql sqlite/*.sql
+var files embed.FS
+
+// NewProvider returns a goose provider for dialect ("postgres" or "sqlite")
+// over db. On PostgreSQL it takes an advisory lock, so several replicas
+// starting at once apply each migration exactly once.
+func NewProvider(dialect string, db *sql.DB) (*goose.Provider, error) {
+	var (
+		gooseDialect goose.Dialect
+		opts         []goose.ProviderOption
+	)
+	switch dialect {
+	case "postgres":
+		gooseDialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	case "sqlite":
+		gooseDialect = goose.DialectSQLite3
+	default:
+		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
+	}
+	dir, err := fs.Sub(files, dialect)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(gooseDialect, db, dir, opts...)
+}
+
+// Up applies every pending migration.
+func Up(ctx context.Context, dialect string, db *sql.DB) error {
+	p, err := NewProvider(dialect, db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("applying migrations: %w", err)
+	}
+	return nil
+}

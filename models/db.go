@@ -1,0 +1,136 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/libtnb/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects the service runs on.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// DefaultSQLitePath is used when DATABASE_URL is empty, like the course's
+// sqlite:///data.db.
+const DefaultSQLitePath = "data.db"
+
+// sqliteParams make SQLite behave under concurrent use: foreign keys on (off
+// by default in SQLite), WAL so readers don't block the writer, a busy
+// timeout so writers wait for each other, and BEGIN IMMEDIATE so a
+// transaction takes the write lock up front instead of failing when a read
+// transaction tries to upgrade.
+const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	"&_pragma=busy_timeout(10000)&_txlock=immediate"
+
+// Target is a parsed DATABASE_URL: which dialect and the DSN its driver takes.
+type Target struct {
+	Dialect string
+	DSN     string
+}
+
+// ParseURL understands the URL forms learners know from SQLAlchemy:
+// empty (SQLite data.db), sqlite:///relative.db, sqlite:////absolute.db,
+// postgres://… and postgresql://….
+func ParseURL(raw string) (Target, error) {
+	switch {
+	case raw == "":
+		return Target{Dialect: SQLite, DSN: DefaultSQLitePath}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return Target{Dialect: Postgres, DSN: raw}, nil
+	case strings.HasPrefix(raw, "sqlite:///"):
+		path := strings.TrimPrefix(raw, "sqlite:///")
+		if path == "" || strings.Contains(path, "?") {
+			return Target{}, fmt.Errorf("DATABASE_URL: sqlite URL needs a file path and no query, got %q", raw)
+		}
+		return Target{Dialect: SQLite, DSN: path}, nil
+	}
+	return Target{}, fmt.Errorf("DATABASE_URL: must start with sqlite:///, postgres:// or postgresql://")
+}
+
+// Pool sizes the connection pool.
+type Pool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
+// Open connects to the target with errors translated (unique and foreign
+// key violations arrive as gorm.ErrDuplicatedKey / gorm.ErrForeignKeyViolated
+// on both dialects) and checks that the database answers.
+func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB, error) {
+	var dialector gorm.Dialector
+	switch t.Dialect {
+	case Postgres:
+		dialector = postgres.Open(t.DSN)
+	case SQLite:
+		dialector = sqlite.Open(t.DSN + "?" + sqliteParams)
+	default:
+		return nil, fmt.Errorf("unknown dialect %q", t.Dialect)
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		TranslateError: true,
+		Logger:         newGormLogger(log),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s database: %w", t.Dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(pool.MaxOpen)
+	sqlDB.SetMaxIdleConns(pool.MaxIdle)
+	sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connecting to %s database: %w", t.Dialect, err)
+	}
+	return db, nil
+}
+
+// Close closes the pool behind db.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// newGormLogger logs slow queries and real errors through slog. A missing
+// row or a broken unique or foreign key constraint is an answer the
+// handlers turn into a 404, 409 or 422, not something to log.
+func newGormLogger(log *slog.Logger) logger.Interface {
+	return expectedErrorsFilter{logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})}
+}
+
+// expectedErrorsFilter drops constraint violations before they are logged.
+type expectedErrorsFilter struct{ logger.Interface }
+
+func (f expectedErrorsFilter) LogMode(level logger.LogLevel) logger.Interface {
+	return expectedErrorsFilter{f.Interface.LogMode(level)}
+}
+
+func (f expectedErrorsFilter) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if errors.Is(err, gorm.ErrDuplicatedKey) || errors.Is(err, gorm.ErrForeignKeyViolated) {
+		err = nil
+	}
+	f.Interface.Trace(ctx, begin, fc, err)
+}

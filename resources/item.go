@@ -1,0 +1,181 @@
+package resources
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"stores-api/models"
+	"stores-api/schemas"
+)
+
+// registerItemRoutes is the item blueprint.
+func (s *Server) registerItemRoutes(r fiber.Router) {
+	r.Get("/items", s.listItems)
+	r.Post("/items", s.createItem)
+	r.Get("/items/:id", s.getItem)
+	r.Put("/items/:id", s.updateItem)
+	r.Delete("/items/:id", s.deleteItem)
+}
+
+var (
+	errItemNameTaken = conflict("An item with that name already exists in this store.")
+	errItemHasTags   = conflict("An item linked to tags cannot move to another store. Remove its tags first.")
+	errNoSuchStore   = invalidField("store_id", "Store not found.")
+	errEmptyUpdate   = &Error{
+		Status:  fiber.StatusUnprocessableEntity,
+		Message: "Validation failed.",
+		Fields:  map[string]schemas.FieldErrors{"json": {"_schema": {"Provide at least one of name, price, description, store_id."}}},
+	}
+)
+
+// withStoreAndTags preloads what an Item response shows.
+func withStoreAndTags(db *gorm.DB) *gorm.DB {
+	return db.Preload("Store").Preload("Tags", byID)
+}
+
+// loadItem reads one item with its store and tags, or errItemNotFound.
+func loadItem(db *gorm.DB, id int64) (models.Item, error) {
+	var item models.Item
+	err := withStoreAndTags(db).Take(&item, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return item, errItemNotFound
+	}
+	return item, err
+}
+
+// listItems handles GET /items: every item with its store and tags, in a
+// fixed number of queries.
+func (s *Server) listItems(c *fiber.Ctx) error {
+	var items []models.Item
+	if err := withStoreAndTags(s.DB).Order("id").Find(&items).Error; err != nil {
+		return err
+	}
+	return c.JSON(schemas.Items(items))
+}
+
+// createItem handles POST /items.
+func (s *Server) createItem(c *fiber.Ctx) error {
+	var in schemas.ItemIn
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	item := models.Item{
+		Name:        in.Name,
+		PriceCents:  int64(*in.Price),
+		Description: in.Description.Value,
+		StoreID:     in.StoreID,
+	}
+	if err := s.DB.Omit("Store", "Tags").Create(&item).Error; err != nil {
+		return itemWriteError(err)
+	}
+	item, err := loadItem(s.DB, item.ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(schemas.NewItem(item))
+}
+
+// itemWriteError explains the constraint an insert or update broke.
+func itemWriteError(err error) error {
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return errItemNameTaken
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return errNoSuchStore
+	}
+	return err
+}
+
+// getItem handles GET /items/:id.
+func (s *Server) getItem(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errItemNotFound)
+	if err != nil {
+		return err
+	}
+	item, err := loadItem(s.DB, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewItem(item))
+}
+
+// updateItem handles PUT /items/:id: a partial update of an existing item
+// (PUT never creates). The item row is locked for the transaction, so a
+// concurrent tag link cannot slip in while the item moves store.
+func (s *Server) updateItem(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errItemNotFound)
+	if err != nil {
+		return err
+	}
+	var in schemas.ItemUpdate
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	if in.Empty() {
+		return errEmptyUpdate
+	}
+	err = s.DB.Transaction(func(tx *gorm.DB) error {
+		var item models.Item
+		if err := s.forUpdate(tx).Take(&item, id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errItemNotFound
+			}
+			return err
+		}
+		if in.StoreID != nil && *in.StoreID != item.StoreID {
+			var links int64
+			if err := tx.Model(&models.ItemTag{}).Where("item_id = ?", id).Count(&links).Error; err != nil {
+				return err
+			}
+			if links > 0 {
+				return errItemHasTags
+			}
+		}
+		return itemWriteError(tx.Model(&item).Updates(changes(in)).Error)
+	})
+	if err != nil {
+		return err
+	}
+	item, err := loadItem(s.DB, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewItem(item))
+}
+
+// changes lists the columns a partial update sets. A map, not a struct,
+// so that zero values (price 0, description null) are written too.
+func changes(in schemas.ItemUpdate) map[string]any {
+	set := map[string]any{}
+	if in.Name != nil {
+		set["name"] = *in.Name
+	}
+	if in.Price != nil {
+		set["price_cents"] = int64(*in.Price)
+	}
+	if in.StoreID != nil {
+		set["store_id"] = *in.StoreID
+	}
+	if in.Description.Set {
+		set["description"] = in.Description.Value
+	}
+	return set
+}
+
+// deleteItem handles DELETE /items/:id; its items_tags rows cascade.
+func (s *Server) deleteItem(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errItemNotFound)
+	if err != nil {
+		return err
+	}
+	res := s.DB.Delete(&models.Item{}, id)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return errItemNotFound
+	}
+	return c.JSON(schemas.Message{Message: "Item deleted."})
+}

@@ -1,0 +1,89 @@
+// Package resources holds the HTTP layer: one file per course blueprint
+// (store, item, tag, user), the error envelope and the app factory New,
+// the counterpart of the course's create_app.
+package resources
+
+import (
+	"log/slog"
+	"mime"
+	"strconv"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"stores-api/config"
+	"stores-api/models"
+	"stores-api/schemas"
+)
+
+// maxBodyBytes caps request bodies; larger ones get 413.
+const maxBodyBytes = 1 << 20
+
+// Server holds what the handlers depend on. main builds one; tests build
+// their own, so two apps on two databases can live in one process.
+type Server struct {
+	DB       *gorm.DB
+	Dialect  string // models.Postgres or models.SQLite
+	Config   config.Config
+	Log      *slog.Logger
+	Validate *validator.Validate
+}
+
+// New builds the Fiber app with every route registered.
+func New(s *Server) *fiber.App {
+	if s.Validate == nil {
+		s.Validate = schemas.NewValidator()
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "stores-api",
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             maxBodyBytes,
+		DisableStartupMessage: true,
+	})
+	s.registerStoreRoutes(app)
+	s.registerItemRoutes(app)
+	s.registerTagRoutes(app)
+	return app
+}
+
+// bind checks the content type, then decodes and validates the JSON body
+// into in, reporting every bad field at once.
+func (s *Server) bind(c *fiber.Ctx, in any) error {
+	mediaType, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mediaType != fiber.MIMEApplicationJSON {
+		return &Error{Status: fiber.StatusUnsupportedMediaType, Message: "The request body must be JSON (Content-Type: application/json)."}
+	}
+	return schemas.Decode(s.Validate, c.Body(), in)
+}
+
+// pathID reads a positive 64-bit id from the path. Anything else cannot
+// name a row, so it is the resource's 404 rather than a 400.
+func pathID(c *fiber.Ctx, param string, notFound *Error) (int64, error) {
+	raw := c.Params(param)
+	for i := 0; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return 0, notFound
+		}
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFound
+	}
+	return id, nil
+}
+
+// forUpdate locks the selected rows until the transaction ends on
+// PostgreSQL. SQLite needs no row locks: its transactions begin
+// IMMEDIATE, so writers already run one at a time.
+func (s *Server) forUpdate(tx *gorm.DB) *gorm.DB {
+	if s.Dialect == models.Postgres {
+		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	return tx
+}
+
+// byID orders preloaded children, so every list in a response is ordered
+// by id.
+func byID(db *gorm.DB) *gorm.DB { return db.Order("id") }

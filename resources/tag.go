@@ -1,0 +1,259 @@
+package resources
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"stores-api/models"
+	"stores-api/schemas"
+)
+
+// registerTagRoutes is the tag blueprint.
+func (s *Server) registerTagRoutes(r fiber.Router) {
+	r.Get("/stores/:id/tags", s.listStoreTags)
+	r.Post("/stores/:id/tags", s.createStoreTag)
+	r.Post("/items/:id/tags", s.linkTags)
+	r.Delete("/items/:item_id/tags/:tag_id", s.unlinkTag)
+	r.Get("/tags/:id", s.getTag)
+	r.Delete("/tags/:id", s.deleteTag)
+}
+
+var (
+	errTagNameTaken = conflict("A tag with that name already exists in this store.")
+	errTagInUse     = conflict("Could not delete tag. Make sure tag is not associated with any items, then try again.")
+	errNotLinked    = notFound("The item is not linked to that tag.")
+)
+
+// withStoreAndItems preloads what a Tag response shows.
+func withStoreAndItems(db *gorm.DB) *gorm.DB {
+	return db.Preload("Store").Preload("Items", byID)
+}
+
+// loadTag reads one tag with its store and items, or errTagNotFound.
+func loadTag(db *gorm.DB, id int64) (models.Tag, error) {
+	var tag models.Tag
+	err := withStoreAndItems(db).Take(&tag, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return tag, errTagNotFound
+	}
+	return tag, err
+}
+
+// storeExists answers 404 for a store id that names nothing.
+func storeExists(db *gorm.DB, id int64) error {
+	var n int64
+	if err := db.Model(&models.Store{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return errStoreNotFound
+	}
+	return nil
+}
+
+// listStoreTags handles GET /stores/:id/tags.
+func (s *Server) listStoreTags(c *fiber.Ctx) error {
+	storeID, err := pathID(c, "id", errStoreNotFound)
+	if err != nil {
+		return err
+	}
+	if err := storeExists(s.DB, storeID); err != nil {
+		return err
+	}
+	var tags []models.Tag
+	err = withStoreAndItems(s.DB).Where("store_id = ?", storeID).Order("id").Find(&tags).Error
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.Tags(tags))
+}
+
+// createStoreTag handles POST /stores/:id/tags. The foreign key, not a
+// prior lookup, decides whether the store exists, so a store deleted
+// meanwhile cannot gain a tag.
+func (s *Server) createStoreTag(c *fiber.Ctx) error {
+	storeID, err := pathID(c, "id", errStoreNotFound)
+	if err != nil {
+		return err
+	}
+	var in schemas.TagIn
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	tag := models.Tag{Name: in.Name, StoreID: storeID}
+	if err := s.DB.Omit("Store", "Items").Create(&tag).Error; err != nil {
+		switch {
+		case errors.Is(err, gorm.ErrDuplicatedKey):
+			return errTagNameTaken
+		case errors.Is(err, gorm.ErrForeignKeyViolated):
+			return errStoreNotFound
+		}
+		return err
+	}
+	tag, err = loadTag(s.DB, tag.ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(schemas.NewTag(tag))
+}
+
+// linkTags handles POST /items/:id/tags: links every listed tag of the
+// item's own store, or none of them. The item row stays locked until the
+// links are in, so the item cannot move store underneath them.
+func (s *Server) linkTags(c *fiber.Ctx) error {
+	itemID, err := pathID(c, "id", errItemNotFound)
+	if err != nil {
+		return err
+	}
+	var in schemas.LinkTagsIn
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	tagIDs := uniqueIDs(in.TagIDs)
+	err = s.DB.Transaction(func(tx *gorm.DB) error {
+		var item models.Item
+		if err := s.forUpdate(tx).Take(&item, itemID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errItemNotFound
+			}
+			return err
+		}
+		var found []int64
+		err := tx.Model(&models.Tag{}).Where("id IN ? AND store_id = ?", tagIDs, item.StoreID).Pluck("id", &found).Error
+		if err != nil {
+			return err
+		}
+		if missing := without(tagIDs, found); len(missing) > 0 {
+			return invalidField("tag_ids", "No tag of the item's store has id "+joinIDs(missing)+".")
+		}
+		links := make([]models.ItemTag, len(tagIDs))
+		for i, id := range tagIDs {
+			links[i] = models.ItemTag{ItemID: itemID, TagID: id}
+		}
+		// Linking twice is not an error: the primary key keeps one row.
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&links).Error
+	})
+	if err != nil {
+		return err
+	}
+	item, err := loadItem(s.DB, itemID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewItem(item))
+}
+
+// unlinkTag handles DELETE /items/:item_id/tags/:tag_id.
+func (s *Server) unlinkTag(c *fiber.Ctx) error {
+	itemID, err := pathID(c, "item_id", errItemNotFound)
+	if err != nil {
+		return err
+	}
+	tagID, err := pathID(c, "tag_id", errTagNotFound)
+	if err != nil {
+		return err
+	}
+	var (
+		item models.Item
+		tag  models.Tag
+	)
+	err = s.DB.Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("item_id = ? AND tag_id = ?", itemID, tagID).Delete(&models.ItemTag{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if item, err = loadItem(tx, itemID); err != nil {
+			return err
+		}
+		if tag, err = loadTag(tx, tagID); err != nil {
+			return err
+		}
+		if res.RowsAffected == 0 {
+			return errNotLinked
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.TagAndItem{
+		Message: "Item removed from tag",
+		Item:    schemas.NewItem(item),
+		Tag:     schemas.NewTag(tag),
+	})
+}
+
+// getTag handles GET /tags/:id.
+func (s *Server) getTag(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errTagNotFound)
+	if err != nil {
+		return err
+	}
+	tag, err := loadTag(s.DB, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewTag(tag))
+}
+
+// deleteTag handles DELETE /tags/:id. The "no items" check and the delete
+// are one statement, so a tag cannot gain an item between them.
+func (s *Server) deleteTag(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errTagNotFound)
+	if err != nil {
+		return err
+	}
+	res := s.DB.Where("id = ? AND NOT EXISTS (SELECT 1 FROM items_tags WHERE tag_id = ?)", id, id).Delete(&models.Tag{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 1 {
+		return c.JSON(schemas.Message{Message: "Tag deleted."})
+	}
+	var n int64
+	if err := s.DB.Model(&models.Tag{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return errTagNotFound
+	}
+	return errTagInUse
+}
+
+// uniqueIDs drops repeated ids, keeping the first occurrence's order.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// without returns the ids of want that are not in have.
+func without(want, have []int64) []int64 {
+	var out []int64
+	for _, id := range want {
+		if !slices.Contains(have, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	return strings.Join(parts, ", ")
+}
