@@ -3,6 +3,7 @@
 //
 //	stores-api                  serve (migrations are applied first)
 //	stores-api migrate up|down|status
+//	stores-api promote-admin EMAIL | demote-admin EMAIL
 package main
 
 import (
@@ -13,11 +14,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"gorm.io/gorm"
 
+	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/migrations"
 	"stores-api/models"
@@ -57,8 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return serve(ctx, cfg, log)
 	case "migrate":
 		return migrate(ctx, cfg, log, args)
+	case "promote-admin":
+		return setAdmin(ctx, cfg, log, args, true)
+	case "demote-admin":
+		return setAdmin(ctx, cfg, log, args, false)
 	}
-	return fmt.Errorf("unknown command %q (want serve or migrate)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin or demote-admin)", command)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -101,7 +108,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.UsingDevSecret {
 		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
 	}
-	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log})
+	revoked := blocklist.New(db)
+	go revoked.PruneEvery(ctx, time.Hour, log)
+	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Blocklist: revoked})
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- app.Listen(cfg.Addr()) }()
@@ -162,4 +171,33 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 		return err
 	}
 	return fmt.Errorf("unknown migrate command %q (want up, down or status)", args[0])
+}
+
+// setAdmin grants or withdraws admin rights of an existing user.
+func setAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, admin bool) error {
+	if len(args) != 1 {
+		return errors.New("usage: stores-api promote-admin|demote-admin EMAIL")
+	}
+	db, target, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	if err := migrations.Up(ctx, target.Dialect, sqlDB); err != nil {
+		return err
+	}
+	email := strings.ToLower(strings.TrimSpace(args[0]))
+	res := db.WithContext(ctx).Model(&models.User{}).Where("email = ?", email).Update("is_admin", admin)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("no user with email %q", email)
+	}
+	fmt.Printf("%s is_admin=%t\n", email, admin)
+	return nil
 }

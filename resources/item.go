@@ -12,11 +12,11 @@ import (
 
 // registerItemRoutes is the item blueprint.
 func (s *Server) registerItemRoutes(r fiber.Router) {
-	r.Get("/items", s.listItems)
-	r.Post("/items", s.createItem)
-	r.Get("/items/:id", s.getItem)
-	r.Put("/items/:id", s.updateItem)
-	r.Delete("/items/:id", s.deleteItem)
+	r.Get("/items", s.requireAccess, s.listItems)
+	r.Post("/items", s.requireAccess, requireFresh, s.createItem)
+	r.Get("/items/:id", s.requireAccess, s.getItem)
+	r.Put("/items/:id", s.requireAccess, s.updateItem)
+	r.Delete("/items/:id", s.requireAccess, requireAdmin, s.deleteItem)
 }
 
 var (

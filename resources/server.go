@@ -10,9 +10,11 @@ import (
 
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/models"
 	"stores-api/schemas"
@@ -24,11 +26,17 @@ const maxBodyBytes = 1 << 20
 // Server holds what the handlers depend on. main builds one; tests build
 // their own, so two apps on two databases can live in one process.
 type Server struct {
-	DB       *gorm.DB
-	Dialect  string // models.Postgres or models.SQLite
-	Config   config.Config
-	Log      *slog.Logger
-	Validate *validator.Validate
+	DB        *gorm.DB
+	Dialect   string // models.Postgres or models.SQLite
+	Config    config.Config
+	Log       *slog.Logger
+	Validate  *validator.Validate
+	Blocklist *blocklist.Store
+
+	// Built by New.
+	requireAccess  fiber.Handler // a valid access token
+	requireRefresh fiber.Handler // a valid refresh token
+	dummyHash      []byte        // compared against when a login email is unknown
 }
 
 // New builds the Fiber app with every route registered.
@@ -36,16 +44,33 @@ func New(s *Server) *fiber.App {
 	if s.Validate == nil {
 		s.Validate = schemas.NewValidator()
 	}
+	if s.Blocklist == nil {
+		s.Blocklist = blocklist.New(s.DB)
+	}
+	s.requireAccess = s.newTokenMiddleware(accessToken)
+	s.requireRefresh = s.newTokenMiddleware(refreshToken)
+	s.dummyHash = mustHash("not-a-real-password", s.Config.BcryptCost)
 	app := fiber.New(fiber.Config{
 		AppName:               "stores-api",
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             maxBodyBytes,
 		DisableStartupMessage: true,
 	})
+	s.registerUserRoutes(app)
 	s.registerStoreRoutes(app)
 	s.registerItemRoutes(app)
 	s.registerTagRoutes(app)
 	return app
+}
+
+// mustHash hashes a fixed password once at start-up; bcrypt fails only for
+// a cost out of range, which config.Load already refuses.
+func mustHash(password string, cost int) []byte {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		panic(err)
+	}
+	return hash
 }
 
 // bind checks the content type, then decodes and validates the JSON body

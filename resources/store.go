@@ -12,10 +12,10 @@ import (
 
 // registerStoreRoutes is the store blueprint.
 func (s *Server) registerStoreRoutes(r fiber.Router) {
-	r.Get("/stores", s.listStores)
-	r.Post("/stores", s.createStore)
-	r.Get("/stores/:id", s.getStore)
-	r.Delete("/stores/:id", s.deleteStore)
+	r.Get("/stores", s.requireAccess, s.listStores)
+	r.Post("/stores", s.requireAccess, s.createStore)
+	r.Get("/stores/:id", s.requireAccess, s.getStore)
+	r.Delete("/stores/:id", s.requireAccess, requireAdmin, s.deleteStore)
 }
 
 // listStores handles GET /stores: every store with its items and tags, in

@@ -16,12 +16,12 @@ import (
 
 // registerTagRoutes is the tag blueprint.
 func (s *Server) registerTagRoutes(r fiber.Router) {
-	r.Get("/stores/:id/tags", s.listStoreTags)
-	r.Post("/stores/:id/tags", s.createStoreTag)
-	r.Post("/items/:id/tags", s.linkTags)
-	r.Delete("/items/:item_id/tags/:tag_id", s.unlinkTag)
-	r.Get("/tags/:id", s.getTag)
-	r.Delete("/tags/:id", s.deleteTag)
+	r.Get("/stores/:id/tags", s.requireAccess, s.listStoreTags)
+	r.Post("/stores/:id/tags", s.requireAccess, s.createStoreTag)
+	r.Post("/items/:id/tags", s.requireAccess, s.linkTags)
+	r.Delete("/items/:item_id/tags/:tag_id", s.requireAccess, s.unlinkTag)
+	r.Get("/tags/:id", s.requireAccess, s.getTag)
+	r.Delete("/tags/:id", s.requireAccess, requireAdmin, s.deleteTag)
 }
 
 var (

@@ -1,0 +1,213 @@
+package resources
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"stores-api/blocklist"
+	"stores-api/models"
+	"stores-api/schemas"
+)
+
+var (
+	errEmailTaken         = conflict("A user with that email already exists.")
+	errInvalidCredentials = authError("invalid_credentials", "Invalid credentials.")
+	errUserNotExists      = notFound("User not found.")
+	errBadRefreshToken    = invalidField("refresh_token", "Not a valid refresh token of this user.")
+)
+
+// registerUserRoutes is the user blueprint.
+func (s *Server) registerUserRoutes(r fiber.Router) {
+	limit := s.authRateLimit()
+	r.Post("/register", limit, s.register)
+	r.Post("/login", limit, s.login)
+	r.Post("/refresh", limit, s.requireRefresh, s.refresh)
+	r.Post("/logout", s.requireAccess, s.logout)
+	if !s.Config.Production() { // development helpers, as in the course
+		r.Get("/user/:id", s.requireAccess, requireAdmin, s.getUser)
+		r.Delete("/user/:id", s.requireAccess, requireAdmin, s.deleteUser)
+	}
+}
+
+// authRateLimit limits /register, /login and /refresh per client IP, to
+// slow down password guessing. AUTH_RATE_LIMIT=0 turns it off.
+func (s *Server) authRateLimit() fiber.Handler {
+	if s.Config.AuthRateLimit == 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return limiter.New(limiter.Config{
+		Max:        s.Config.AuthRateLimit,
+		Expiration: time.Minute,
+		LimitReached: func(c *fiber.Ctx) error { // Retry-After is already set
+			return &Error{Status: fiber.StatusTooManyRequests, Message: "Too many requests: try again later."}
+		},
+	})
+}
+
+// register handles POST /register.
+func (s *Server) register(c *fiber.Ctx) error {
+	var in schemas.RegisterIn
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.Config.BcryptCost)
+	if err != nil {
+		return err
+	}
+	user := models.User{
+		Email:        in.Email,
+		PasswordHash: string(hash),
+		IsAdmin:      slices.Contains(s.Config.AdminEmails, in.Email),
+	}
+	if err := s.DB.Create(&user).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return errEmailTaken
+		}
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(schemas.UserCreated{
+		Message: "User created successfully.",
+		User:    schemas.NewUser(user),
+	})
+}
+
+// login handles POST /login. An unknown email costs the same bcrypt
+// comparison as a wrong password, so timing does not reveal which emails
+// are registered.
+func (s *Server) login(c *fiber.Ctx) error {
+	var in schemas.LoginIn
+	if err := s.bind(c, &in); err != nil {
+		return err
+	}
+	var user models.User
+	err := s.DB.Where("email = ?", in.Email).Take(&user).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(in.Password))
+		return errInvalidCredentials
+	case err != nil:
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(in.Password)) != nil {
+		return errInvalidCredentials
+	}
+	now := time.Now()
+	access, _, err := s.issueToken(user, accessToken, true, now)
+	if err != nil {
+		return err
+	}
+	refresh, _, err := s.issueToken(user, refreshToken, false, now)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.Tokens{
+		AccessToken:  access,
+		RefreshToken: refresh,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(s.Config.JWTAccessTTL / time.Second),
+	})
+}
+
+// refresh handles POST /refresh: a new non-fresh access token and a new
+// refresh token; the refresh token used is revoked, so it works once.
+func (s *Server) refresh(c *fiber.Ctx) error {
+	p := caller(c)
+	err := s.Blocklist.RevokeOnce(c.UserContext(), nil, p.Claims.ID, p.Claims.ExpiresAt.Time)
+	if errors.Is(err, blocklist.ErrAlreadyRevoked) {
+		return errTokenRevoked // a concurrent request used it first
+	}
+	if err != nil {
+		return err
+	}
+	user := models.User{ID: p.UserID, IsAdmin: p.IsAdmin}
+	now := time.Now()
+	access, _, err := s.issueToken(user, accessToken, false, now)
+	if err != nil {
+		return err
+	}
+	refresh, _, err := s.issueToken(user, refreshToken, false, now)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.RefreshedTokens{AccessToken: access, RefreshToken: refresh})
+}
+
+// logout handles POST /logout: revokes the access token, and the refresh
+// token of the same user when the body carries one.
+func (s *Server) logout(c *fiber.Ctx) error {
+	p := caller(c)
+	var refreshClaims *Claims
+	if len(c.Body()) > 0 {
+		var in schemas.LogoutIn
+		if err := s.bind(c, &in); err != nil {
+			return err
+		}
+		if in.RefreshToken != "" {
+			claims, userID, err := s.parseRefreshToken(in.RefreshToken)
+			switch {
+			case errors.Is(err, jwt.ErrTokenExpired):
+				// Already unusable: nothing to revoke.
+			case err != nil || userID != p.UserID:
+				return errBadRefreshToken
+			default:
+				refreshClaims = claims
+			}
+		}
+	}
+	err := s.DB.Transaction(func(tx *gorm.DB) error {
+		ctx := c.UserContext()
+		if err := s.Blocklist.Revoke(ctx, tx, p.Claims.ID, p.Claims.ExpiresAt.Time); err != nil {
+			return err
+		}
+		if refreshClaims == nil {
+			return nil
+		}
+		return s.Blocklist.Revoke(ctx, tx, refreshClaims.ID, refreshClaims.ExpiresAt.Time)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.Message{Message: "Successfully logged out."})
+}
+
+// getUser handles GET /user/:id (admins, outside production).
+func (s *Server) getUser(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errUserNotExists)
+	if err != nil {
+		return err
+	}
+	var user models.User
+	err = s.DB.Take(&user, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return errUserNotExists
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewUser(user))
+}
+
+// deleteUser handles DELETE /user/:id (admins, outside production). The
+// user's outstanding tokens fail from then on: every request checks that
+// its user still exists.
+func (s *Server) deleteUser(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", errUserNotExists)
+	if err != nil {
+		return err
+	}
+	res := s.DB.Delete(&models.User{}, id)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return errUserNotExists
+	}
+	return c.JSON(schemas.Message{Message: "User deleted."})
+}

@@ -1,0 +1,63 @@
+package schemas
+
+import (
+	"strings"
+
+	"stores-api/models"
+)
+
+// RegisterIn is the body of POST /register.
+type RegisterIn struct {
+	Email    string `json:"email" validate:"required,max=254,email"`
+	Password string `json:"password" validate:"required,minbytes=8,maxbytes=72"`
+}
+
+// Normalize trims and lower-cases the email; the password is kept as typed.
+func (in *RegisterIn) Normalize() { in.Email = normalizeEmail(in.Email) }
+
+// LoginIn is the body of POST /login. It checks only what could never
+// match, so a login never explains which rule a registered password follows.
+type LoginIn struct {
+	Email    string `json:"email" validate:"required,max=254"`
+	Password string `json:"password" validate:"required,maxbytes=72"`
+}
+
+// Normalize trims and lower-cases the email.
+func (in *LoginIn) Normalize() { in.Email = normalizeEmail(in.Email) }
+
+// LogoutIn is the optional body of POST /logout.
+type LogoutIn struct {
+	RefreshToken string `json:"refresh_token" validate:"max=4096"`
+}
+
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// User is a user as responses show it: never the password hash.
+type User struct {
+	ID      int64  `json:"id"`
+	Email   string `json:"email"`
+	IsAdmin bool   `json:"is_admin"`
+}
+
+// NewUser maps a user model.
+func NewUser(u models.User) User { return User{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin} }
+
+// UserCreated answers POST /register.
+type UserCreated struct {
+	Message string `json:"message"`
+	User    User   `json:"user"`
+}
+
+// Tokens answers POST /login.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+// RefreshedTokens answers POST /refresh.
+type RefreshedTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
