@@ -56,6 +56,7 @@ func New(s *Server) *fiber.App {
 		BodyLimit:             maxBodyBytes,
 		DisableStartupMessage: true,
 	})
+	s.registerHealthRoutes(app)
 	s.registerUserRoutes(app)
 	s.registerStoreRoutes(app)
 	s.registerItemRoutes(app)

@@ -1,0 +1,51 @@
+package resources
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// readyTimeout bounds the database ping of GET /readyz. A load balancer
+// gives up on a probe after a few seconds anyway; answering 503 first
+// tells it why instead of leaving a hung connection behind.
+const readyTimeout = 2 * time.Second
+
+// errNotReady is the answer of GET /readyz while the database cannot be
+// reached.
+var errNotReady = &Error{Status: fiber.StatusServiceUnavailable, Message: "Database unavailable."}
+
+// registerHealthRoutes adds the probes orchestrators and load balancers
+// call. They need no token: a probe has none, and they reveal nothing.
+func (s *Server) registerHealthRoutes(r fiber.Router) {
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+}
+
+// healthz handles GET /healthz: the process is up and serving HTTP. It
+// deliberately ignores the database, so an outage of the database makes
+// replicas unready (GET /readyz) rather than restarted in a loop.
+func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// readyz handles GET /readyz: 200 when the database answers a ping within
+// readyTimeout, else 503 in the envelope, so a load balancer stops sending
+// traffic to this replica until the database is back.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	sqlDB, err := s.DB.DB()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		defer cancel()
+		err = sqlDB.PingContext(ctx)
+	}
+	if err != nil {
+		// The cause is for the operator; the client only learns "unavailable".
+		s.Log.Warn("not ready: database ping failed", "err", err)
+		return errNotReady
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
