@@ -1,0 +1,227 @@
+package resources_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// No input, however malformed, may produce a 500: each gets a clear 4xx
+// in the envelope.
+func TestMalformedRequestsNeverFail(t *testing.T) {
+	e := newEnv(t)
+	storeID := e.mustCreateStore("Shop")
+	itemID := e.mustCreateItem(storeID, "Chair", "1")
+	cases := []struct {
+		method, path, contentType, body string
+		want                            int
+	}{
+		{"POST", "/stores", "application/json", `{"name": `, 400},
+		{"POST", "/stores", "application/json", ``, 400},
+		{"POST", "/stores", "application/json", `nonsense`, 400},
+		{"POST", "/stores", "application/json", `{"name": "a"} trailing`, 400},
+		{"POST", "/stores", "application/json", "\xff\xfe", 400},
+		{"POST", "/stores", "application/json", `[]`, 422},
+		{"POST", "/stores", "application/json", `"name"`, 422},
+		{"POST", "/stores", "application/json", `null`, 422},
+		{"POST", "/stores", "application/json", `123`, 422},
+		{"POST", "/stores", "application/json", `{"name": {"nested": 1}}`, 422},
+		{"POST", "/stores", "application/json", `{"name": ["a"]}`, 422},
+		{"POST", "/stores", "text/plain", `{"name": "a"}`, 415},
+		{"POST", "/stores", "", `{"name": "a"}`, 415},
+		{"POST", "/stores", "application/x-www-form-urlencoded", `name=a`, 415},
+		{"POST", "/stores", "application/json; charset=utf-8", `{"name": "ok"}`, 201},
+		{"POST", "/items", "application/json", `{"name": "x", "price": 1e999999999, "store_id": 1}`, 422},
+		{"POST", "/items", "application/json", `{"name": "x", "price": 1, "store_id": 99999999999999999999}`, 422},
+		{"POST", "/items", "application/json", `{"name": "x", "price": 1, "store_id": -5}`, 422},
+		{"POST", "/items", "application/json", `{"name": "x", "price": 1, "store_id": 0}`, 422},
+		{"PUT", fmt.Sprintf("/items/%d", itemID), "application/json", `{"store_id": 9223372036854775807}`, 422},
+		{"PUT", fmt.Sprintf("/items/%d", itemID), "application/json", `[{"name": "x"}]`, 422},
+		{"POST", fmt.Sprintf("/items/%d/tags", itemID), "application/json", `{"tag_ids": [9223372036854775807]}`, 422},
+		{"POST", fmt.Sprintf("/items/%d/tags", itemID), "application/json", `{"tag_ids": [1e3]}`, 422},
+		{"GET", "/items/1%00", "", "", 404},
+		{"GET", "/items/%20", "", "", 404},
+		{"GET", "/items/0x10", "", "", 404},
+		{"GET", "/items/1e3", "", "", 404},
+		{"GET", "/items/18446744073709551616", "", "", 404},
+		{"DELETE", "/items/-0", "", "", 404},
+		{"DELETE", "/items/abc/tags/1", "", "", 404},
+		{"DELETE", "/items/1/tags/abc", "", "", 404},
+		{"PUT", "/items/abc", "application/json", `{"name": "x"}`, 404},
+		{"GET", "/stores/1/tags/extra", "", "", 404},
+		{"GET", "/nowhere", "", "", 404},
+		{"PATCH", "/stores", "application/json", `{}`, 405},
+		{"DELETE", "/stores", "", "", 405},
+		{"POST", "/tags/1", "application/json", `{}`, 405},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path+" "+tc.body, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			req.Header.Set("Authorization", "Bearer "+e.adminToken())
+			r := e.send(req)
+			if r.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.want, r.Body)
+			}
+			if tc.want >= 400 {
+				expectError(t, r, tc.want, "")
+			}
+		})
+	}
+}
+
+func TestMethodNotAllowedSaysWhatIsAllowed(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("PATCH", "/items/1", nil, "")
+	expectError(t, r, http.StatusMethodNotAllowed, "")
+	allow := r.Header.Get("Allow")
+	for _, m := range []string{"GET", "PUT", "DELETE"} {
+		if !strings.Contains(allow, m) {
+			t.Errorf("Allow = %q, missing %s", allow, m)
+		}
+	}
+}
+
+// The size limit is enforced by the HTTP server before routing, so this
+// test needs a real listener (app.Test bypasses it).
+func TestBodyOverOneMebibyte(t *testing.T) {
+	e := newEnv(t)
+	base := e.listen()
+	big := `{"name": "` + strings.Repeat("a", 1<<20) + `"}`
+	req, _ := http.NewRequest("POST", base+"/stores", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.adminToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	expectError(t, response{Status: resp.StatusCode, Header: resp.Header, Body: body}, http.StatusRequestEntityTooLarge, "")
+	if e.count("stores") != 0 {
+		t.Error("an oversized body was stored")
+	}
+}
+
+// Many clients creating the same store at once: the unique index lets
+// exactly one through; the others get 409, never 500 or "database is locked".
+func TestConcurrentCreateSameStore(t *testing.T) {
+	e := newEnv(t)
+	token := e.adminToken()
+	const clients = 20
+	var created, conflicts atomic.Int32
+	var wg sync.WaitGroup
+	statuses := make(chan int, clients)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			name := "Rush"
+			if i%2 == 1 {
+				name = "RUSH" // case-insensitively the same
+			}
+			r := e.do("POST", "/stores", map[string]any{"name": name}, token)
+			statuses <- r.Status
+		}(i)
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created.Add(1)
+		case http.StatusConflict:
+			conflicts.Add(1)
+		default:
+			t.Errorf("unexpected status %d", s)
+		}
+	}
+	if created.Load() != 1 || conflicts.Load() != clients-1 {
+		t.Errorf("%d created, %d conflicts; want 1 and %d", created.Load(), conflicts.Load(), clients-1)
+	}
+	if n := e.count("stores"); n != 1 {
+		t.Errorf("%d stores stored", n)
+	}
+}
+
+// statementCounter counts the SQL statements the app sends.
+type statementCounter struct{ n atomic.Int64 }
+
+func countStatements(t *testing.T, db *gorm.DB) *statementCounter {
+	t.Helper()
+	c := &statementCounter{}
+	inc := func(*gorm.DB) { c.n.Add(1) }
+	cb := db.Callback()
+	for name, err := range map[string]error{
+		"query":  cb.Query().After("gorm:query").Register("test:count_query", inc),
+		"raw":    cb.Raw().After("gorm:raw").Register("test:count_raw", inc),
+		"row":    cb.Row().After("gorm:row").Register("test:count_row", inc),
+		"create": cb.Create().After("gorm:create").Register("test:count_create", inc),
+		"update": cb.Update().After("gorm:update").Register("test:count_update", inc),
+		"delete": cb.Delete().After("gorm:delete").Register("test:count_delete", inc),
+	} {
+		if err != nil {
+			t.Fatalf("registering %s counter: %v", name, err)
+		}
+	}
+	return c
+}
+
+// measure returns how many statements one request took.
+func (c *statementCounter) measure(f func()) int64 {
+	before := c.n.Load()
+	f()
+	return c.n.Load() - before
+}
+
+// Reads take a fixed number of statements whatever the number of rows:
+// associations are preloaded, never fetched per row.
+func TestReadsUseAFixedNumberOfStatements(t *testing.T) {
+	e := newEnv(t)
+	token := e.adminToken()
+	small := e.mustCreateStore("Small")
+	big := e.mustCreateStore("Big")
+	smallTag := e.mustCreateTag(small, "t")
+	e.mustLink(e.mustCreateItem(small, "only", "1"), smallTag)
+	bigTags := []int64{e.mustCreateTag(big, "a"), e.mustCreateTag(big, "b")}
+	var lastBig int64
+	for i := 0; i < 30; i++ {
+		lastBig = e.mustCreateItem(big, fmt.Sprint("item", i), "1")
+		e.mustLink(lastBig, bigTags...)
+	}
+	counter := countStatements(t, e.DB.Gorm)
+	get := func(path string) func() {
+		return func() { expect(t, e.do("GET", path, nil, token), http.StatusOK) }
+	}
+	pairs := [][2]string{
+		{fmt.Sprintf("/stores/%d", small), fmt.Sprintf("/stores/%d", big)},
+		{fmt.Sprintf("/stores/%d/tags", small), fmt.Sprintf("/stores/%d/tags", big)},
+		{fmt.Sprintf("/tags/%d", smallTag), fmt.Sprintf("/tags/%d", bigTags[0])},
+		{fmt.Sprintf("/items/%d", lastBig), fmt.Sprintf("/items/%d", lastBig)},
+	}
+	for _, p := range pairs {
+		a, b := counter.measure(get(p[0])), counter.measure(get(p[1]))
+		if a != b || a == 0 {
+			t.Errorf("%s took %d statements, %s took %d", p[0], a, p[1], b)
+		}
+	}
+	// The whole list: compare against a list ten times smaller.
+	many := counter.measure(get("/items"))
+	e.do("DELETE", fmt.Sprintf("/stores/%d", big), nil, token)
+	few := counter.measure(get("/items"))
+	if many != few {
+		t.Errorf("GET /items took %d statements for 31 items, %d for 1", many, few)
+	}
+	if many > 6 {
+		t.Errorf("GET /items took %d statements, want at most 6", many)
+	}
+}
