@@ -1,0 +1,112 @@
+package models_test
+
+import (
+	"os"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm/schema"
+
+	"stores-api/internal/testdb"
+	"stores-api/models"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testdb.DropTemplate()
+	os.Exit(code)
+}
+
+// The schema comes from the SQL migrations, the queries from the GORM
+// models: they must agree, column for column, on both databases.
+func TestMigratedSchemaMatchesModels(t *testing.T) {
+	db := testdb.Open(t)
+	migrator := db.Gorm.Migrator()
+	for _, model := range models.All() {
+		parsed, err := schema.Parse(model, &sync.Map{}, db.Gorm.NamingStrategy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := parsed.Table
+		if !migrator.HasTable(table) {
+			t.Errorf("table %s is missing", table)
+			continue
+		}
+		columns, err := migrator.ColumnTypes(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inTable := map[string]bool{}
+		for _, c := range columns {
+			inTable[c.Name()] = true
+		}
+		inModel := map[string]bool{}
+		for _, f := range parsed.Fields {
+			if f.DBName == "" {
+				continue // associations
+			}
+			inModel[f.DBName] = true
+			if !inTable[f.DBName] {
+				t.Errorf("%s.%s is in the model but not in the table", table, f.DBName)
+			}
+		}
+		for name := range inTable {
+			if !inModel[name] {
+				t.Errorf("%s.%s is in the table but not in the model", table, name)
+			}
+		}
+	}
+}
+
+// The indexes the migrations promise: case-insensitive unique names, and
+// an index for every foreign key lookup.
+func TestMigratedIndexesExist(t *testing.T) {
+	db := testdb.Open(t)
+	migrator := db.Gorm.Migrator()
+	for table, indexes := range map[string][]string{
+		"stores":         {"stores_lower_name_key"},
+		"items":          {"items_store_id_lower_name_key", "items_price_cents_idx"},
+		"tags":           {"tags_store_id_lower_name_key"},
+		"items_tags":     {"items_tags_tag_id_idx"},
+		"revoked_tokens": {"revoked_tokens_expires_at_idx"},
+	} {
+		for _, index := range indexes {
+			if !migrator.HasIndex(table, index) {
+				t.Errorf("index %s on %s is missing", index, table)
+			}
+		}
+	}
+}
+
+// The items_tags primary key is (item_id, tag_id): a second identical link
+// is refused by the database itself.
+func TestItemsTagsPrimaryKey(t *testing.T) {
+	db := testdb.Open(t)
+	g := db.Gorm
+	store := models.Store{Name: "s"}
+	must(t, g.Create(&store).Error)
+	item := models.Item{Name: "i", PriceCents: 1, StoreID: store.ID}
+	must(t, g.Omit("Store", "Tags").Create(&item).Error)
+	tag := models.Tag{Name: "t", StoreID: store.ID}
+	must(t, g.Omit("Store", "Items").Create(&tag).Error)
+	must(t, g.Create(&models.ItemTag{ItemID: item.ID, TagID: tag.ID}).Error)
+	if err := g.Create(&models.ItemTag{ItemID: item.ID, TagID: tag.ID}).Error; err == nil {
+		t.Error("a duplicate link was accepted")
+	}
+	// Foreign keys are enforced (SQLite needs the pragma for that).
+	if err := g.Create(&models.ItemTag{ItemID: item.ID, TagID: tag.ID + 100}).Error; err == nil {
+		t.Error("a link to a missing tag was accepted")
+	}
+	// Prices are bounded in the database too.
+	bad := models.Item{Name: "neg", PriceCents: -1, StoreID: store.ID}
+	if err := g.Omit("Store", "Tags").Create(&bad).Error; err == nil {
+		t.Error("a negative price was accepted")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
