@@ -4,6 +4,7 @@
 //	stores-api                  serve (migrations are applied first)
 //	stores-api migrate up|down|status
 //	stores-api promote-admin EMAIL | demote-admin EMAIL
+//	stores-api healthcheck      exit 0 when GET /healthz of the local server answers 200
 package main
 
 import (
@@ -12,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,8 +68,52 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return setAdmin(ctx, cfg, log, args, true)
 	case "demote-admin":
 		return setAdmin(ctx, cfg, log, args, false)
+	case "healthcheck":
+		return healthcheck(ctx, probeHost(cfg.Host), cfg.Port, healthcheckTimeout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin or demote-admin)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin, demote-admin or healthcheck)", command)
+}
+
+// healthcheckTimeout bounds the healthcheck command, so a wedged server
+// makes the container unhealthy instead of stacking up hung probes.
+const healthcheckTimeout = 3 * time.Second
+
+// healthcheck asks the server listening on host:port for GET /healthz and
+// fails unless it answers 200. It is the image's HEALTHCHECK, because the
+// distroless image has no curl or wget. It never opens the database: the
+// process being alive is the question, and a database outage is what
+// GET /readyz reports.
+func healthcheck(ctx context.Context, host string, port int, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	// No proxy: HTTP_PROXY set for the application must not reroute a
+	// probe of this very machine.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health check: GET %s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
+// probeHost is where the healthcheck command finds the server: loopback
+// when it listens on every interface (HOST=0.0.0.0 in the image), else the
+// address it was told to listen on.
+func probeHost(host string) string {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "127.0.0.1"
+	}
+	return host
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
