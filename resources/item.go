@@ -61,20 +61,26 @@ func (s *Server) createItem(c *fiber.Ctx) error {
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
+	item, err := s.createItemRow(s.DB.WithContext(c.UserContext()), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(schemas.NewItem(item))
+}
+
+// createItemRow inserts a validated item and reads it back with its store
+// and tags; POST /items and the admin panel share it.
+func (s *Server) createItemRow(db *gorm.DB, in schemas.ItemIn) (models.Item, error) {
 	item := models.Item{
 		Name:        in.Name,
 		PriceCents:  int64(*in.Price),
 		Description: in.Description.Value,
 		StoreID:     in.StoreID,
 	}
-	if err := s.DB.Omit("Store", "Tags").Create(&item).Error; err != nil {
-		return itemWriteError(err)
+	if err := db.Omit("Store", "Tags").Create(&item).Error; err != nil {
+		return item, itemWriteError(err)
 	}
-	item, err := loadItem(s.DB, item.ID)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(schemas.NewItem(item))
+	return loadItem(db, item.ID)
 }
 
 // itemWriteError explains the constraint an insert or update broke.
@@ -116,7 +122,17 @@ func (s *Server) updateItem(c *fiber.Ctx) error {
 	if in.Empty() {
 		return errEmptyUpdate
 	}
-	err = s.DB.Transaction(func(tx *gorm.DB) error {
+	item, err := s.updateItemRow(s.DB.WithContext(c.UserContext()), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewItem(item))
+}
+
+// updateItemRow applies a validated, non-empty partial update and reads the
+// item back; PUT /items/:id and the admin panel share it.
+func (s *Server) updateItemRow(db *gorm.DB, id int64, in schemas.ItemUpdate) (models.Item, error) {
+	err := db.Transaction(func(tx *gorm.DB) error {
 		var item models.Item
 		if err := s.forUpdate(tx).Take(&item, id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -136,13 +152,9 @@ func (s *Server) updateItem(c *fiber.Ctx) error {
 		return itemWriteError(tx.Model(&item).Updates(changes(in)).Error)
 	})
 	if err != nil {
-		return err
+		return models.Item{}, err
 	}
-	item, err := loadItem(s.DB, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(schemas.NewItem(item))
+	return loadItem(db, id)
 }
 
 // changes lists the columns a partial update sets. A map, not a struct,
@@ -170,12 +182,20 @@ func (s *Server) deleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := s.DB.Delete(&models.Item{}, id)
+	if err := s.deleteItemRow(s.DB.WithContext(c.UserContext()), id); err != nil {
+		return err
+	}
+	return c.JSON(schemas.Message{Message: "Item deleted."})
+}
+
+// deleteItemRow deletes an item; its items_tags rows cascade.
+func (s *Server) deleteItemRow(db *gorm.DB, id int64) error {
+	res := db.Delete(&models.Item{}, id)
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
 		return errItemNotFound
 	}
-	return c.JSON(schemas.Message{Message: "Item deleted."})
+	return nil
 }

@@ -35,14 +35,41 @@ func (s *Server) createStore(c *fiber.Ctx) error {
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
-	store := models.Store{Name: in.Name}
-	if err := s.DB.Create(&store).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return conflict("A store with that name already exists.")
-		}
+	store, err := s.createStoreRow(s.DB.WithContext(c.UserContext()), in)
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(schemas.NewStore(store))
+}
+
+var errStoreNameTaken = conflict("A store with that name already exists.")
+
+// createStoreRow inserts a validated store; POST /stores and the admin
+// panel share it.
+func (s *Server) createStoreRow(db *gorm.DB, in schemas.StoreIn) (models.Store, error) {
+	store := models.Store{Name: in.Name}
+	if err := db.Create(&store).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return store, errStoreNameTaken
+		}
+		return store, err
+	}
+	return store, nil
+}
+
+// renameStoreRow gives a store a new, validated name. The unique index on
+// lower(name) decides conflicts, so two renames cannot race past a check.
+func (s *Server) renameStoreRow(db *gorm.DB, id int64, in schemas.StoreIn) (models.Store, error) {
+	res := db.Model(&models.Store{}).Where("id = ?", id).Update("name", in.Name)
+	switch {
+	case errors.Is(res.Error, gorm.ErrDuplicatedKey):
+		return models.Store{}, errStoreNameTaken
+	case res.Error != nil:
+		return models.Store{}, res.Error
+	case res.RowsAffected == 0:
+		return models.Store{}, errStoreNotFound
+	}
+	return models.Store{ID: id, Name: in.Name}, nil
 }
 
 // getStore handles GET /stores/:id.
@@ -70,12 +97,20 @@ func (s *Server) deleteStore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := s.DB.Delete(&models.Store{}, id)
+	if err := s.deleteStoreRow(s.DB.WithContext(c.UserContext()), id); err != nil {
+		return err
+	}
+	return c.JSON(schemas.Message{Message: "Store deleted."})
+}
+
+// deleteStoreRow deletes a store; its items, tags and their links cascade.
+func (s *Server) deleteStoreRow(db *gorm.DB, id int64) error {
+	res := db.Delete(&models.Store{}, id)
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
 		return errStoreNotFound
 	}
-	return c.JSON(schemas.Message{Message: "Store deleted."})
+	return nil
 }

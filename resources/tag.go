@@ -86,26 +86,46 @@ func (s *Server) createStoreTag(c *fiber.Ctx) error {
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
-	tag := models.Tag{Name: in.Name, StoreID: storeID}
-	if err := s.DB.Omit("Store", "Items").Create(&tag).Error; err != nil {
-		switch {
-		case errors.Is(err, gorm.ErrDuplicatedKey):
-			return errTagNameTaken
-		case errors.Is(err, gorm.ErrForeignKeyViolated):
-			return errStoreNotFound
-		}
-		return err
-	}
-	tag, err = loadTag(s.DB, tag.ID)
+	tag, err := s.createTagRow(s.DB.WithContext(c.UserContext()), storeID, in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(schemas.NewTag(tag))
 }
 
+// createTagRow inserts a validated tag into a store and reads it back;
+// POST /stores/:id/tags and the admin panel share it.
+func (s *Server) createTagRow(db *gorm.DB, storeID int64, in schemas.TagIn) (models.Tag, error) {
+	tag := models.Tag{Name: in.Name, StoreID: storeID}
+	if err := db.Omit("Store", "Items").Create(&tag).Error; err != nil {
+		switch {
+		case errors.Is(err, gorm.ErrDuplicatedKey):
+			return tag, errTagNameTaken
+		case errors.Is(err, gorm.ErrForeignKeyViolated):
+			return tag, errStoreNotFound
+		}
+		return tag, err
+	}
+	return loadTag(db, tag.ID)
+}
+
+// renameTagRow gives a tag a new, validated name, unique within its store
+// by the same index that guards creation.
+func (s *Server) renameTagRow(db *gorm.DB, id int64, in schemas.TagIn) (models.Tag, error) {
+	res := db.Model(&models.Tag{}).Where("id = ?", id).Update("name", in.Name)
+	switch {
+	case errors.Is(res.Error, gorm.ErrDuplicatedKey):
+		return models.Tag{}, errTagNameTaken
+	case res.Error != nil:
+		return models.Tag{}, res.Error
+	case res.RowsAffected == 0:
+		return models.Tag{}, errTagNotFound
+	}
+	return loadTag(db, id)
+}
+
 // linkTags handles POST /items/:id/tags: links every listed tag of the
-// item's own store, or none of them. The item row stays locked until the
-// links are in, so the item cannot move store underneath them.
+// item's own store, or none of them.
 func (s *Server) linkTags(c *fiber.Ctx) error {
 	itemID, err := pathID(c, "id", errItemNotFound)
 	if err != nil {
@@ -115,8 +135,23 @@ func (s *Server) linkTags(c *fiber.Ctx) error {
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
-	tagIDs := uniqueIDs(in.TagIDs)
-	err = s.DB.Transaction(func(tx *gorm.DB) error {
+	if err := s.linkItemTags(s.DB.WithContext(c.UserContext()), itemID, in.TagIDs); err != nil {
+		return err
+	}
+	item, err := loadItem(s.DB, itemID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.NewItem(item))
+}
+
+// linkItemTags links every listed tag of the item's own store, or none of
+// them; POST /items/:id/tags and the admin panel share it. The item row
+// stays locked until the links are in, so the item cannot move store
+// underneath them.
+func (s *Server) linkItemTags(db *gorm.DB, itemID int64, ids []int64) error {
+	tagIDs := uniqueIDs(ids)
+	return db.Transaction(func(tx *gorm.DB) error {
 		var item models.Item
 		if err := s.forUpdate(tx).Take(&item, itemID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -139,14 +174,6 @@ func (s *Server) linkTags(c *fiber.Ctx) error {
 		// Linking twice is not an error: the primary key keeps one row.
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&links).Error
 	})
-	if err != nil {
-		return err
-	}
-	item, err := loadItem(s.DB, itemID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(schemas.NewItem(item))
 }
 
 // unlinkTag handles DELETE /items/:item_id/tags/:tag_id.
@@ -159,11 +186,22 @@ func (s *Server) unlinkTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var (
-		item models.Item
-		tag  models.Tag
-	)
-	err = s.DB.Transaction(func(tx *gorm.DB) error {
+	item, tag, err := s.unlinkItemTag(s.DB.WithContext(c.UserContext()), itemID, tagID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(schemas.TagAndItem{
+		Message: "Item removed from tag",
+		Item:    schemas.NewItem(item),
+		Tag:     schemas.NewTag(tag),
+	})
+}
+
+// unlinkItemTag removes one link and reads both ends back, as they are
+// after it; DELETE /items/:item_id/tags/:tag_id and the admin panel share
+// it. A missing item or tag is reported before a missing link.
+func (s *Server) unlinkItemTag(db *gorm.DB, itemID, tagID int64) (item models.Item, tag models.Tag, err error) {
+	err = db.Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("item_id = ? AND tag_id = ?", itemID, tagID).Delete(&models.ItemTag{})
 		if res.Error != nil {
 			return res.Error
@@ -179,14 +217,7 @@ func (s *Server) unlinkTag(c *fiber.Ctx) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(schemas.TagAndItem{
-		Message: "Item removed from tag",
-		Item:    schemas.NewItem(item),
-		Tag:     schemas.NewTag(tag),
-	})
+	return item, tag, err
 }
 
 // getTag handles GET /tags/:id.
@@ -209,15 +240,25 @@ func (s *Server) deleteTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := s.DB.Where("id = ? AND NOT EXISTS (SELECT 1 FROM items_tags WHERE tag_id = ?)", id, id).Delete(&models.Tag{})
+	if err := s.deleteTagRow(s.DB.WithContext(c.UserContext()), id); err != nil {
+		return err
+	}
+	return c.JSON(schemas.Message{Message: "Tag deleted."})
+}
+
+// deleteTagRow deletes a tag that no item carries (errTagInUse otherwise).
+// The "no items" check and the delete are one statement, so a tag cannot
+// gain an item between them.
+func (s *Server) deleteTagRow(db *gorm.DB, id int64) error {
+	res := db.Where("id = ? AND NOT EXISTS (SELECT 1 FROM items_tags WHERE tag_id = ?)", id, id).Delete(&models.Tag{})
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 1 {
-		return c.JSON(schemas.Message{Message: "Tag deleted."})
+		return nil
 	}
 	var n int64
-	if err := s.DB.Model(&models.Tag{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	if err := db.Model(&models.Tag{}).Where("id = ?", id).Count(&n).Error; err != nil {
 		return err
 	}
 	if n == 0 {

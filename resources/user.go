@@ -78,25 +78,15 @@ func (s *Server) register(c *fiber.Ctx) error {
 	})
 }
 
-// login handles POST /login. An unknown email costs the same bcrypt
-// comparison as a wrong password, so timing does not reveal which emails
-// are registered.
+// login handles POST /login.
 func (s *Server) login(c *fiber.Ctx) error {
 	var in schemas.LoginIn
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
-	var user models.User
-	err := s.DB.Where("email = ?", in.Email).Take(&user).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(in.Password))
-		return errInvalidCredentials
-	case err != nil:
+	user, err := s.authenticate(s.DB.WithContext(c.UserContext()), in)
+	if err != nil {
 		return err
-	}
-	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(in.Password)) != nil {
-		return errInvalidCredentials
 	}
 	now := time.Now()
 	access, _, err := s.issueToken(user, accessToken, true, now)
@@ -113,6 +103,25 @@ func (s *Server) login(c *fiber.Ctx) error {
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(s.Config.JWTAccessTTL / time.Second),
 	})
+}
+
+// authenticate checks an email and password; /login and the admin panel's
+// sign-in share it. An unknown email costs the same bcrypt comparison as a
+// wrong password, so timing does not reveal which emails are registered.
+func (s *Server) authenticate(db *gorm.DB, in schemas.LoginIn) (models.User, error) {
+	var user models.User
+	err := db.Where("email = ?", in.Email).Take(&user).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(in.Password))
+		return models.User{}, errInvalidCredentials
+	case err != nil:
+		return models.User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(in.Password)) != nil {
+		return models.User{}, errInvalidCredentials
+	}
+	return user, nil
 }
 
 // refresh handles POST /refresh: a new non-fresh access token and a new
@@ -202,12 +211,35 @@ func (s *Server) deleteUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := s.DB.Delete(&models.User{}, id)
+	if err := s.deleteUserRow(s.DB.WithContext(c.UserContext()), id); err != nil {
+		return err
+	}
+	return c.JSON(schemas.Message{Message: "User deleted."})
+}
+
+// deleteUserRow deletes a user; DELETE /user/:id and the admin panel
+// share it.
+func (s *Server) deleteUserRow(db *gorm.DB, id int64) error {
+	res := db.Delete(&models.User{}, id)
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
 		return errUserNotExists
 	}
-	return c.JSON(schemas.Message{Message: "User deleted."})
+	return nil
+}
+
+// setUserAdmin grants or withdraws admin rights. Every request checks
+// is_admin in the database, so the change applies to the user's
+// outstanding tokens and admin sessions at once.
+func (s *Server) setUserAdmin(db *gorm.DB, id int64, admin bool) error {
+	res := db.Model(&models.User{}).Where("id = ?", id).Update("is_admin", admin)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return errUserNotExists
+	}
+	return nil
 }

@@ -56,6 +56,25 @@ func Decode(v *validator.Validate, body []byte, dst any) error {
 	return nil
 }
 
+// ValidateStruct normalizes and validates an In struct that was filled from
+// something other than a JSON body, such as an HTML form, with the same
+// rules and messages as Decode. errs may hold problems the caller already
+// found while converting the raw text (a price that is not a number); those
+// fields get no second message. It returns every problem, or nil.
+func ValidateStruct(v *validator.Validate, in any, errs FieldErrors) FieldErrors {
+	if errs == nil {
+		errs = FieldErrors{}
+	}
+	if n, ok := in.(normalizer); ok {
+		n.Normalize()
+	}
+	validateFields(v, in, errs)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
 // decodeFields decodes each known field on its own so that one bad field
 // does not hide the others.
 func decodeFields(raw map[string]json.RawMessage, dst reflect.Value, errs FieldErrors) {
