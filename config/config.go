@@ -218,6 +218,8 @@ func (r *reader) secret(env string) (key []byte, dev bool) {
 		r.fail("JWT_SECRET_KEY", "is required when APP_ENV=production")
 	case env == EnvProduction && len(v) < minSecretLen:
 		r.fail("JWT_SECRET_KEY", "must be at least %d bytes when APP_ENV=production, got %d", minSecretLen, len(v))
+	case env == EnvProduction && v == devSecret:
+		r.fail("JWT_SECRET_KEY", "is the public development key; production needs a key of its own")
 	case v == "":
 		return []byte(devSecret), true
 	}
