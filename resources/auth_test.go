@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -465,7 +466,7 @@ func protectedRoutes(storeID, itemID, tagID, linkedTagID int64) []route {
 		{name: "PUT /items/{id}", method: "PUT", path: fmt.Sprintf("/items/%d", itemID), body: `{"name": "Renamed"}`},
 		{name: "DELETE /items/{id}", method: "DELETE", path: fmt.Sprintf("/items/%d", itemID), admin: true},
 		{name: "POST /items/{id}/tags", method: "POST", path: fmt.Sprintf("/items/%d/tags", itemID), body: fmt.Sprintf(`{"tag_ids": [%d]}`, tagID)},
-		{name: "DELETE /items/{id}/tags/{tag_id}", method: "DELETE", path: fmt.Sprintf("/items/%d/tags/%d", itemID, linkedTagID)},
+		{name: "DELETE /items/{item_id}/tags/{tag_id}", method: "DELETE", path: fmt.Sprintf("/items/%d/tags/%d", itemID, linkedTagID)},
 		{name: "GET /tags/{id}", method: "GET", path: fmt.Sprintf("/tags/%d", tagID)},
 		{name: "DELETE /tags/{id}", method: "DELETE", path: fmt.Sprintf("/tags/%d", tagID), admin: true},
 	}
@@ -533,4 +534,70 @@ func TestProtectedRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryAPIRouteNeedsAccessToken walks the routes the app registers, so
+// an endpoint added later is covered too: every /stores, /items and /tags
+// route refuses a request without a token or with a refresh token, and
+// appears in protectedRoutes with its admin and fresh rules decided.
+func TestEveryAPIRouteNeedsAccessToken(t *testing.T) {
+	e := newEnv(t)
+	e.register(userEmail)
+	_, refresh := e.login(userEmail)
+
+	inTable := map[string]bool{}
+	for _, rt := range protectedRoutes(0, 0, 0, 0) {
+		inTable[rt.name] = true
+	}
+	seen := map[string]bool{}
+	for _, r := range e.App.GetRoutes(true) {
+		if r.Method == "HEAD" || !(pathUnder(r.Path, "/stores") || pathUnder(r.Path, "/items") || pathUnder(r.Path, "/tags")) {
+			continue
+		}
+		name := r.Method + " " + braceParams(r.Path)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			path := fillParams(r.Path)
+			expectAuthError(t, e.in(t).do(r.Method, path, nil, ""), http.StatusUnauthorized, "authorization_required")
+			expectAuthError(t, e.in(t).do(r.Method, path, nil, refresh), http.StatusUnauthorized, "wrong_token_type")
+			if !inTable[name] {
+				t.Errorf("%s is not in protectedRoutes: add it with its admin and fresh rules", name)
+			}
+		})
+	}
+	for name := range inTable {
+		if !seen[name] {
+			t.Errorf("protectedRoutes lists %s, which the app does not register", name)
+		}
+	}
+}
+
+// pathUnder reports whether path is prefix or below it.
+func pathUnder(path, prefix string) bool {
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+// braceParams writes Fiber's ":id" parameters as "{id}", as route names do.
+func braceParams(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = "{" + strings.TrimSuffix(p[1:], "?") + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// fillParams puts an id in every path parameter.
+func fillParams(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = "1"
+		}
+	}
+	return strings.Join(parts, "/")
 }
