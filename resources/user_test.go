@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // expectNoSecrets fails if a response body shows a password hash, a hash
@@ -226,6 +228,29 @@ func TestLoginFailures(t *testing.T) {
 		http.StatusUnauthorized, "Invalid credentials.")
 	expectFieldError(t, e.do("POST", "/login", map[string]string{"email": userEmail}, ""), "json", "password")
 	expectFieldError(t, e.do("POST", "/login", map[string]string{"password": password}, ""), "json", "email")
+}
+
+// TestLoginTiming: an unknown email costs a bcrypt comparison too, so
+// response times do not tell which emails are registered. The cost is
+// raised so that one comparison dwarfs the rest of the request.
+func TestLoginTiming(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"BCRYPT_COST": "8"})
+	e.register(userEmail)
+	median := func(email string) time.Duration {
+		var times []time.Duration
+		for range 3 {
+			start := time.Now()
+			r := e.do("POST", "/login", map[string]string{"email": email, "password": "wrong password"}, "")
+			times = append(times, time.Since(start))
+			expectError(t, r, http.StatusUnauthorized, "Invalid credentials.")
+		}
+		slices.Sort(times)
+		return times[len(times)/2]
+	}
+	known, unknown := median(userEmail), median("nobody@example.com")
+	if unknown < known/3 {
+		t.Fatalf("unknown email answered in %s, wrong password in %s: the difference reveals registered emails", unknown, known)
+	}
 }
 
 // TestLogoutWithRefreshToken: the body's refresh token is revoked only when
