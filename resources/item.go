@@ -45,11 +45,22 @@ func loadItem(db *gorm.DB, id int64) (models.Item, error) {
 	return item, err
 }
 
-// listItems handles GET /items: every item with its store and tags, in a
-// fixed number of queries.
+// listItems handles GET /items: the search. Filters (name, store_id, tag,
+// min_price, max_price) combine with AND; sort and page/per_page order
+// and cut the matches. Items come with their store and tags, in a fixed
+// number of queries whatever the page size.
 func (s *Server) listItems(c *fiber.Ctx) error {
+	params := queryParams(c)
+	q, err := schemas.ParseItemQuery(params)
+	if err != nil {
+		return queryError(err)
+	}
 	var items []models.Item
-	if err := withStoreAndTags(s.DB).Order("id").Find(&items).Error; err != nil {
+	err = s.findPage(c, listQuery{
+		Path: "/items", Params: params, Page: q.Page, Model: &models.Item{}, Filter: itemFilter(q),
+		Load: func(db *gorm.DB) *gorm.DB { return withStoreAndTags(db).Order(s.itemOrder(q.Sort)) },
+	}, &items)
+	if err != nil {
 		return err
 	}
 	return c.JSON(schemas.Items(items))

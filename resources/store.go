@@ -18,11 +18,19 @@ func (s *Server) registerStoreRoutes(r fiber.Router) {
 	r.Delete("/stores/:id", s.requireAccess, requireAdmin, s.deleteStore)
 }
 
-// listStores handles GET /stores: every store with its items and tags, in
-// three queries whatever the number of stores.
+// listStores handles GET /stores?page=&per_page=: one page of stores, by
+// id, with their items and tags, in four queries whatever the page size.
 func (s *Server) listStores(c *fiber.Ctx) error {
+	params := queryParams(c)
+	page, err := schemas.ParsePageQuery(params)
+	if err != nil {
+		return queryError(err)
+	}
 	var stores []models.Store
-	err := s.DB.Preload("Items", byID).Preload("Tags", byID).Order("id").Find(&stores).Error
+	err = s.findPage(c, listQuery{
+		Path: "/stores", Params: params, Page: page, Model: &models.Store{}, Filter: noFilter,
+		Load: func(db *gorm.DB) *gorm.DB { return db.Preload("Items", byID).Preload("Tags", byID).Order("id") },
+	}, &stores)
 	if err != nil {
 		return err
 	}

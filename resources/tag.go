@@ -57,17 +57,27 @@ func storeExists(db *gorm.DB, id int64) error {
 	return nil
 }
 
-// listStoreTags handles GET /stores/:id/tags.
+// listStoreTags handles GET /stores/:id/tags?page=&per_page=: one page of
+// the store's tags, by id, with their store and items.
 func (s *Server) listStoreTags(c *fiber.Ctx) error {
 	storeID, err := pathID(c, "id", errStoreNotFound)
 	if err != nil {
 		return err
 	}
+	params := queryParams(c)
+	page, err := schemas.ParsePageQuery(params)
+	if err != nil {
+		return queryError(err)
+	}
 	if err := storeExists(s.DB, storeID); err != nil {
 		return err
 	}
 	var tags []models.Tag
-	err = withStoreAndItems(s.DB).Where("store_id = ?", storeID).Order("id").Find(&tags).Error
+	err = s.findPage(c, listQuery{
+		Path: fmt.Sprintf("/stores/%d/tags", storeID), Params: params, Page: page, Model: &models.Tag{},
+		Filter: func(db *gorm.DB) *gorm.DB { return db.Where("tags.store_id = ?", storeID) },
+		Load:   func(db *gorm.DB) *gorm.DB { return withStoreAndItems(db).Order("tags.id") },
+	}, &tags)
 	if err != nil {
 		return err
 	}
