@@ -15,7 +15,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"stores-api/models"
 )
 
 // in returns a copy of e that reports failures to t, so subtests can share
@@ -394,9 +393,6 @@ func TestDeletedUserTokens(t *testing.T) {
 // the outstanding tokens, of a deleted one.
 func TestDeletedUserIDNotReused(t *testing.T) {
 	e := newEnv(t)
-	if e.DB.Dialect == models.SQLite {
-		t.Skip("known bug: SQLite reuses the highest deleted rowid; users.id needs AUTOINCREMENT in the SQLite schema")
-	}
 	admin := e.adminToken()
 	userID := e.register(userEmail)
 	access, _ := e.login(userEmail)

@@ -1,13 +1,15 @@
 -- +goose Up
+-- AUTOINCREMENT: SQLite would otherwise reuse the id of the last deleted row,
+-- and a deleted user's tokens would then name the next user to register.
 CREATE TABLE stores (
-    id   INTEGER PRIMARY KEY,
+    id   INTEGER PRIMARY KEY AUTOINCREMENT,
     name VARCHAR(80) NOT NULL
 );
 -- Store names are unique whatever their case.
 CREATE UNIQUE INDEX stores_lower_name_key ON stores (lower(name));
 
 CREATE TABLE items (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        VARCHAR(80) NOT NULL,
     price_cents INTEGER NOT NULL CHECK (price_cents BETWEEN 0 AND 9999999999),
     description VARCHAR(1000),
@@ -19,7 +21,7 @@ CREATE UNIQUE INDEX items_store_id_lower_name_key ON items (store_id, lower(name
 CREATE INDEX items_price_cents_idx ON items (price_cents);
 
 CREATE TABLE tags (
-    id       INTEGER PRIMARY KEY,
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
     name     VARCHAR(80) NOT NULL,
     store_id INTEGER NOT NULL REFERENCES stores (id) ON DELETE CASCADE
 );
@@ -34,7 +36,7 @@ CREATE TABLE items_tags (
 CREATE INDEX items_tags_tag_id_idx ON items_tags (tag_id);
 
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     email         VARCHAR(254) NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     is_admin      BOOLEAN NOT NULL DEFAULT FALSE,
