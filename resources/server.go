@@ -56,6 +56,7 @@ func New(s *Server) *fiber.App {
 		BodyLimit:             maxBodyBytes,
 		DisableStartupMessage: true,
 	})
+	app.Use(httpCaching) // ETag, 304 and Cache-Control on every route (caching.go)
 	s.registerHealthRoutes(app)
 	s.registerUserRoutes(app)
 	s.registerStoreRoutes(app)
