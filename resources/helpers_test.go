@@ -155,6 +155,7 @@ func (e *testEnv) send(req *http.Request) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.checkResponse(req, resp.StatusCode, resp.Header, body) // against openapi.json (openapi_test.go)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 

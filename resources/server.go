@@ -57,6 +57,7 @@ func New(s *Server) *fiber.App {
 		DisableStartupMessage: true,
 	})
 	app.Use(httpCaching) // ETag, 304 and Cache-Control on every route (caching.go)
+	s.registerDocRoutes(app)
 	s.registerHealthRoutes(app)
 	s.registerUserRoutes(app)
 	s.registerStoreRoutes(app)
