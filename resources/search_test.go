@@ -230,6 +230,11 @@ func TestSearchRejectsBadParameters(t *testing.T) {
 		{"tag=a" + strings.Repeat("&tag=a", 20), "tag"},
 		{"name=" + strings.Repeat("x", 81), "name"},
 		{"name=a&name=b", "name"},
+		{"name=%00", "name"},
+		{"name=a%0Ab", "name"},
+		{"name=%ff", "name"},
+		{"tag=%00", "tag"},
+		{"tag=a%80b", "tag"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {

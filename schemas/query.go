@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -164,8 +165,8 @@ func ParseItemQuery(params []QueryParam) (ItemQuery, error) {
 	r := newQueryReader(params, "name", "store_id", "tag", "min_price", "max_price", "sort", "page", "per_page")
 	q := ItemQuery{Page: r.page(), Sort: SortID}
 	if name, ok := r.single("name"); ok {
-		if utf8.RuneCountInString(name) > maxNameLen {
-			r.errs.add("name", "Must be at most 80 characters long.")
+		if msg := badName(name); msg != "" {
+			r.errs.add("name", msg)
 		}
 		q.Name = strings.ToLower(name)
 	}
@@ -196,17 +197,34 @@ func (r *queryReader) tags() []string {
 	}
 	var tags []string
 	for _, v := range vals {
-		v = strings.ToLower(strings.TrimSpace(v))
-		switch {
-		case v == "":
+		v = strings.TrimSpace(v)
+		if v == "" {
 			r.errs.add("tag", "Field may not be empty.")
 			return nil
-		case utf8.RuneCountInString(v) > maxNameLen:
-			r.errs.add("tag", "Must be at most 80 characters long.")
+		}
+		if msg := badName(v); msg != "" { // before ToLower, which would mend bad UTF-8
+			r.errs.add("tag", msg)
 			return nil
-		case !slices.Contains(tags, v):
+		}
+		if v = strings.ToLower(v); !slices.Contains(tags, v) {
 			tags = append(tags, v)
 		}
 	}
 	return tags
+}
+
+// badName says what is wrong with a name to search for, or "". Stored
+// names are valid UTF-8 without control characters and at most 80
+// characters long, so nothing else could match; PostgreSQL would also
+// refuse a NUL byte or invalid UTF-8 outright.
+func badName(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "Not a valid string."
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "Must not contain control characters."
+	case utf8.RuneCountInString(s) > maxNameLen:
+		return "Must be at most 80 characters long."
+	}
+	return ""
 }
