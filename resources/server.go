@@ -63,6 +63,7 @@ func New(s *Server) *fiber.App {
 	s.registerStoreRoutes(app)
 	s.registerItemRoutes(app)
 	s.registerTagRoutes(app)
+	s.registerAdminRoutes(app) // the HTML admin panel under /admin (admin.go)
 	return app
 }
 

@@ -1,0 +1,216 @@
+package resources
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/golang-jwt/jwt/v5"
+	"gorm.io/gorm"
+
+	"stores-api/models"
+	"stores-api/schemas"
+)
+
+// adminSessionTTL is how long a panel sign-in lasts: a working day. The
+// session is a cookie a script cannot read, bound to this site by
+// SameSite and CSRF tokens, so it may outlive an API access token.
+const adminSessionTTL = 8 * time.Hour
+
+// adminSessionType is the "type" claim of a panel session. The API's
+// token middleware accepts only access and refresh tokens, so a session
+// cookie is useless as a bearer token, and a bearer token cannot be
+// planted as a session cookie.
+const adminSessionType = "admin_session"
+
+// errSessionEnded means the cookie names no usable session: malformed,
+// expired, signed out, or its user was deleted.
+var errSessionEnded = errors.New("admin session ended")
+
+// adminUser is the signed-in admin, as the database has it now.
+type adminUser struct {
+	ID     int64
+	Email  string
+	claims *Claims
+}
+
+// currentAdmin is the admin requireSession let through, or nil.
+func currentAdmin(c *fiber.Ctx) *adminUser {
+	u, _ := c.Locals(localsAdmin).(*adminUser)
+	return u
+}
+
+// issueSession signs a session for user with the API's key and claims,
+// with a jti the blocklist can revoke.
+func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *Claims, error) {
+	claims := &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   strconv.FormatInt(user.ID, 10),
+			ID:        rand.Text(),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(adminSessionTTL)),
+		},
+		Type: adminSessionType,
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.Config.JWTSecret)
+	return signed, claims, err
+}
+
+// parseSession verifies the cookie's signature, expiry and claims.
+func (a *adminPanel) parseSession(raw string) (*Claims, int64, error) {
+	claims := &Claims{}
+	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return a.Config.JWTSecret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+	if err != nil || claims.Type != adminSessionType || claims.ID == "" {
+		return nil, 0, errSessionEnded
+	}
+	userID, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if err != nil || userID <= 0 {
+		return nil, 0, errSessionEnded
+	}
+	return claims, userID, nil
+}
+
+// readSession checks the session cookie as the API checks its tokens, on
+// every request: signature and expiry, then the blocklist and the user's
+// row, so a sign-out, a deleted user or a demotion applies at once. It
+// returns errSessionEnded when there is no usable session.
+func (a *adminPanel) readSession(c *fiber.Ctx) (*Claims, models.User, error) {
+	var user models.User
+	raw := c.Cookies(sessionCookie)
+	if raw == "" {
+		return nil, user, errSessionEnded
+	}
+	claims, userID, err := a.parseSession(raw)
+	if err != nil {
+		return nil, user, err
+	}
+	ctx := c.UserContext()
+	revoked, err := a.Blocklist.IsRevoked(ctx, claims.ID)
+	if err != nil {
+		return nil, user, err
+	}
+	if revoked {
+		return nil, user, errSessionEnded
+	}
+	err = a.DB.WithContext(ctx).Take(&user, userID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, user, errSessionEnded
+	}
+	return claims, user, err
+}
+
+// requireSession lets a signed-in admin through. Anyone else is sent to
+// the sign-in page; a signed-in user who is no longer an admin sees why.
+func (a *adminPanel) requireSession(c *fiber.Ctx) error {
+	claims, user, err := a.readSession(c)
+	switch {
+	case errors.Is(err, errSessionEnded):
+		notice := ""
+		if c.Cookies(sessionCookie) != "" {
+			notice = "Your session has ended. Sign in again."
+			c.Cookie(a.cookie(c, sessionCookie, "", cookieDeleted))
+		}
+		next := adminPrefix
+		if c.Method() == fiber.MethodGet {
+			next = c.OriginalURL()
+		}
+		return a.redirectWith(c, adminPrefix+"/login?next="+url.QueryEscape(next), notice)
+	case err != nil:
+		return err
+	case !user.IsAdmin:
+		return a.render(c, fiber.StatusForbidden, "denied", &deniedView{
+			adminPage: adminPage{Title: "Admin access required"}, Email: user.Email, SignedIn: true,
+		})
+	}
+	c.Locals(localsAdmin, &adminUser{ID: user.ID, Email: user.Email, claims: claims})
+	return c.Next()
+}
+
+// loginView is the sign-in page.
+type loginView struct {
+	adminPage
+	Form *adminForm
+	Next string
+}
+
+// deniedView tells a signed-in user who is not an admin why the panel is
+// closed to them.
+type deniedView struct {
+	adminPage
+	Email    string
+	SignedIn bool // has a session to sign out of
+}
+
+// loginPage handles GET /admin/login.
+func (a *adminPanel) loginPage(c *fiber.Ctx) error {
+	next := safeNext(c.Query("next"))
+	if _, user, err := a.readSession(c); err == nil && user.IsAdmin {
+		return c.Redirect(next, fiber.StatusSeeOther)
+	}
+	return a.render(c, fiber.StatusOK, "login", &loginView{
+		adminPage: adminPage{Title: "Sign in"}, Form: newForm("login", nil), Next: next,
+	})
+}
+
+// signIn handles POST /admin/login with the same checks as POST /login.
+// Only admins get a session.
+func (a *adminPanel) signIn(c *fiber.Ctx) error {
+	in := schemas.LoginIn{Email: formText(c, "email"), Password: formValue(c, "password")}
+	next := safeNext(formValue(c, "next"))
+	f := newForm("login", map[string]string{"email": in.Email}) // never echo a password
+	v := &loginView{adminPage: adminPage{Title: "Sign in"}, Form: f, Next: next}
+	if errs := schemas.ValidateStruct(a.Validate, &in, nil); errs != nil {
+		f.addAll(errs)
+		return a.render(c, fiber.StatusUnprocessableEntity, "login", v)
+	}
+	user, err := a.authenticate(a.DB.WithContext(c.UserContext()), in)
+	if errors.Is(err, errInvalidCredentials) {
+		f.Error = "Wrong email or password."
+		return a.render(c, fiber.StatusUnauthorized, "login", v)
+	}
+	if err != nil {
+		return err
+	}
+	if !user.IsAdmin {
+		return a.render(c, fiber.StatusForbidden, "denied", &deniedView{
+			adminPage: adminPage{Title: "Admin access required"}, Email: user.Email,
+		})
+	}
+	token, claims, err := a.issueSession(user, time.Now())
+	if err != nil {
+		return err
+	}
+	c.Cookie(a.cookie(c, sessionCookie, token, claims.ExpiresAt.Time))
+	return a.redirectWith(c, next, "Signed in as "+user.Email+".")
+}
+
+// signOut handles POST /admin/logout: the session's jti goes on the same
+// blocklist as the API's logout, so a copy of the cookie stops working
+// too. It works for a demoted admin as well.
+func (a *adminPanel) signOut(c *fiber.Ctx) error {
+	if claims, _, err := a.parseSession(c.Cookies(sessionCookie)); err == nil {
+		if err := a.Blocklist.Revoke(c.UserContext(), nil, claims.ID, claims.ExpiresAt.Time); err != nil {
+			return err
+		}
+	}
+	c.Cookie(a.cookie(c, sessionCookie, "", cookieDeleted))
+	return a.redirectWith(c, adminPrefix+"/login", "Signed out.")
+}
+
+// safeNext keeps a post-sign-in redirect inside the panel, so a crafted
+// link cannot send someone elsewhere after they sign in.
+func safeNext(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(raw, "\\\r\n") ||
+		!(u.Path == adminPrefix || strings.HasPrefix(u.Path, adminPrefix+"/")) ||
+		strings.HasPrefix(u.Path, adminPrefix+"/login") || strings.HasPrefix(u.Path, adminPrefix+"/logout") {
+		return adminPrefix
+	}
+	return u.RequestURI()
+}

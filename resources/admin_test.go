@@ -1,0 +1,659 @@
+package resources_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// adminClient is a browser without a browser: it keeps the panel's
+// cookies between requests and posts forms with the CSRF token the way
+// the panel's pages do.
+type adminClient struct {
+	e       *testEnv
+	cookies map[string]string
+	header  http.Header // added to every request
+}
+
+func (e *testEnv) adminClient() *adminClient {
+	return &adminClient{e: e, cookies: map[string]string{}, header: http.Header{}}
+}
+
+func (a *adminClient) send(req *http.Request) response {
+	a.e.t.Helper()
+	for name, value := range a.cookies {
+		req.AddCookie(&http.Cookie{Name: name, Value: value})
+	}
+	for k, v := range a.header {
+		req.Header[k] = v
+	}
+	r := a.e.send(req)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now())) {
+			delete(a.cookies, c.Name)
+		} else {
+			a.cookies[c.Name] = c.Value
+		}
+	}
+	return r
+}
+
+func (a *adminClient) get(path string) response {
+	a.e.t.Helper()
+	return a.send(httptest.NewRequest(http.MethodGet, path, nil))
+}
+
+// post sends a form. It adds the CSRF token of the cookie, as the hidden
+// field of every panel form does, unless the form sets _csrf itself.
+func (a *adminClient) post(path string, form url.Values) response {
+	a.e.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", a.csrf())
+	}
+	return a.postRaw(path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (a *adminClient) postRaw(path, contentType, body string) response {
+	a.e.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	return a.send(req)
+}
+
+// csrf is the client's CSRF token, fetched with a page when it has none.
+func (a *adminClient) csrf() string {
+	a.e.t.Helper()
+	if a.cookies["admin_csrf"] == "" {
+		a.get("/admin/login")
+	}
+	return a.cookies["admin_csrf"]
+}
+
+// signIn signs in through the sign-in form.
+func (a *adminClient) signIn(email string) response {
+	a.e.t.Helper()
+	return a.post("/admin/login", url.Values{"email": {email}, "password": {password}})
+}
+
+// adminSession is a client signed in as the admin.
+func (e *testEnv) adminSession() *adminClient {
+	e.t.Helper()
+	e.adminToken() // registers the admin
+	a := e.adminClient()
+	expectRedirect(e.t, a.signIn(adminEmail), "/admin")
+	return a
+}
+
+// expectRedirect checks a 303 to location.
+func expectRedirect(t testing.TB, r response, location string) {
+	t.Helper()
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != location {
+		t.Fatalf("got %d to %q, want 303 to %q; body: %.300s", r.Status, r.Header.Get("Location"), location, r.Body)
+	}
+}
+
+// expectHTML checks the status, that the answer is an HTML page and never
+// the JSON envelope, and that it shows every one of texts.
+func expectHTML(t testing.TB, r response, status int, texts ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body: %.500s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("Content-Type %q, want an HTML page; body: %.300s", ct, r.Body)
+	}
+	for _, text := range texts {
+		if !strings.Contains(string(r.Body), text) {
+			t.Fatalf("the page does not show %q:\n%s", text, r.Body)
+		}
+	}
+}
+
+// cookieOf finds a cookie the response sets.
+func cookieOf(t testing.TB, r response, name string) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie in %v", name, r.Header.Values("Set-Cookie"))
+	return nil
+}
+
+func TestAdminSendsSignedOutVisitorsToSignIn(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminClient()
+	expectRedirect(t, a.get("/admin"), "/admin/login?next=%2Fadmin")
+	expectRedirect(t, a.get("/admin/items?q=x"), "/admin/login?next=%2Fadmin%2Fitems%3Fq%3Dx")
+
+	r := a.get("/admin/login?next=%2Fadmin%2Fitems")
+	expectHTML(t, r, http.StatusOK, "Sign in", `name="next" value="/admin/items"`)
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("Content-Security-Policy = %q", csp)
+	}
+	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("headers: %v", r.Header)
+	}
+	// After signing in, the visitor lands where they were going, but never
+	// outside the panel.
+	e.register(adminEmail)
+	r = a.post("/admin/login", url.Values{"email": {adminEmail}, "password": {password}, "next": {"/admin/items"}})
+	expectRedirect(t, r, "/admin/items")
+	for _, next := range []string{"https://evil.example/admin", "//evil.example/admin", "/stores", "/admin/logout", "/administrator"} {
+		a := e.adminClient()
+		r := a.post("/admin/login", url.Values{"email": {adminEmail}, "password": {password}, "next": {next}})
+		expectRedirect(t, r, "/admin")
+	}
+}
+
+func TestAdminSessionCookie(t *testing.T) {
+	e := newEnv(t)
+	e.register(adminEmail)
+	a := e.adminClient()
+	r := a.get("/admin/login")
+	csrf := cookieOf(t, r, "admin_csrf")
+	if !csrf.HttpOnly || csrf.SameSite != http.SameSiteLaxMode || csrf.Path != "/admin" || csrf.Secure {
+		t.Fatalf("CSRF cookie %+v", csrf)
+	}
+	r = a.signIn(adminEmail)
+	expectRedirect(t, r, "/admin")
+	session := cookieOf(t, r, "admin_session")
+	if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/admin" || session.Secure {
+		t.Fatalf("session cookie %+v", session)
+	}
+	if left := time.Until(session.Expires); left < 7*time.Hour || left > 9*time.Hour {
+		t.Fatalf("session cookie expires in %v, want about 8h", left)
+	}
+	expectHTML(t, a.get("/admin"), http.StatusOK, "Dashboard", "Signed in as "+adminEmail)
+}
+
+func TestAdminCookiesAreSecureOverHTTPSAndInProduction(t *testing.T) {
+	check := func(t *testing.T, e *testEnv, header http.Header) {
+		e.register(adminEmail)
+		a := e.adminClient()
+		a.header = header
+		r := a.get("/admin/login")
+		if c := cookieOf(t, r, "admin_csrf"); !c.Secure {
+			t.Fatalf("CSRF cookie not Secure: %+v", c)
+		}
+		r = a.signIn(adminEmail)
+		expectRedirect(t, r, "/admin")
+		if c := cookieOf(t, r, "admin_session"); !c.Secure || !c.HttpOnly {
+			t.Fatalf("session cookie not Secure and HttpOnly: %+v", c)
+		}
+	}
+	t.Run("https", func(t *testing.T) {
+		// HTTPS as a TLS-ending proxy reports it; app.Test's connections
+		// come from 0.0.0.0. Over HTTPS the CSRF middleware also wants a
+		// same-site Referer.
+		check(t, newEnvWith(t, map[string]string{"TRUSTED_PROXIES": "0.0.0.0/0"}), http.Header{
+			"X-Forwarded-Proto": {"https"},
+			"Referer":           {"https://example.com/admin/login"},
+		})
+	})
+	t.Run("production", func(t *testing.T) {
+		check(t, newEnvWith(t, map[string]string{"APP_ENV": "production"}), http.Header{})
+	})
+}
+
+func TestAdminRefusesFormsWithoutAValidCSRFToken(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	token := a.csrf()
+	tampered := "A" + token[1:]
+	if tampered == token {
+		tampered = "B" + token[1:]
+	}
+	for _, tc := range []struct{ name, field, cookie string }{
+		{name: "no token", cookie: token},
+		{name: "made-up token", field: "forged", cookie: "forged"},
+		{name: "tampered token", field: tampered, cookie: tampered},
+		{name: "token without its signature", field: token[:strings.LastIndex(token, ".")], cookie: token[:strings.LastIndex(token, ".")]},
+		{name: "another visitor's token", field: e.adminClient().csrf(), cookie: token},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a.cookies["admin_csrf"] = tc.cookie
+			form := url.Values{"name": {"Forged"}}
+			if tc.field != "" {
+				form.Set("_csrf", tc.field)
+			} else {
+				form["_csrf"] = nil
+			}
+			r := a.post("/admin/stores", form)
+			expectHTML(t, r, http.StatusForbidden, "This form has expired")
+			if n := e.count("stores"); n != 0 {
+				t.Fatalf("%d stores created", n)
+			}
+		})
+	}
+	a.cookies["admin_csrf"] = token
+	// The sign-in and sign-out forms are protected too.
+	b := e.adminClient()
+	expectHTML(t, b.post("/admin/login", url.Values{"email": {adminEmail}, "password": {password}, "_csrf": nil}),
+		http.StatusForbidden, "This form has expired")
+	expectHTML(t, a.post("/admin/logout", url.Values{"_csrf": nil}), http.StatusForbidden)
+	expectHTML(t, a.get("/admin"), http.StatusOK, "Dashboard") // still signed in
+
+	// With the token, the same form works.
+	expectRedirect(t, a.post("/admin/stores", url.Values{"name": {"Real"}}), "/admin/stores/1")
+}
+
+func TestAdminIsForAdminsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.register(userEmail)
+	a := e.adminClient()
+	r := a.signIn(userEmail)
+	expectHTML(t, r, http.StatusForbidden, "Admin access required", userEmail)
+	if _, ok := a.cookies["admin_session"]; ok {
+		t.Fatal("a user who is not an admin got a session")
+	}
+	expectRedirect(t, a.get("/admin"), "/admin/login?next=%2Fadmin")
+
+	r = a.post("/admin/login", url.Values{"email": {userEmail}, "password": {"wrong password"}})
+	expectHTML(t, r, http.StatusUnauthorized, "Wrong email or password.", `value="user@example.com"`)
+	if strings.Contains(string(r.Body), "wrong password") {
+		t.Fatal("the sign-in form shows the password again")
+	}
+	r = a.post("/admin/login", url.Values{"email": {"nobody@example.com"}, "password": {password}})
+	expectHTML(t, r, http.StatusUnauthorized, "Wrong email or password.")
+	r = a.post("/admin/login", url.Values{"email": {""}, "password": {""}})
+	expectHTML(t, r, http.StatusUnprocessableEntity, `id="login-email-error"`, "Field may not be empty.")
+}
+
+func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
+	t.Run("demoted", func(t *testing.T) {
+		e := newEnv(t)
+		a := e.adminSession()
+		e.DB.Gorm.Exec("UPDATE users SET is_admin = ? WHERE email = ?", false, adminEmail)
+		expectHTML(t, a.get("/admin/stores"), http.StatusForbidden, "Admin access required", "Sign out")
+		expectHTML(t, a.post("/admin/stores", url.Values{"name": {"X"}}), http.StatusForbidden, "Admin access required")
+		if n := e.count("stores"); n != 0 {
+			t.Fatal("a demoted admin created a store")
+		}
+		expectRedirect(t, a.post("/admin/logout", nil), "/admin/login")
+	})
+	t.Run("deleted", func(t *testing.T) {
+		e := newEnv(t)
+		a := e.adminSession()
+		e.DB.Gorm.Exec("DELETE FROM users")
+		expectRedirect(t, a.get("/admin"), "/admin/login?next=%2Fadmin")
+		expectHTML(t, a.get("/admin/login"), http.StatusOK, "Your session has ended.")
+	})
+	t.Run("expired or forged", func(t *testing.T) {
+		e := newEnv(t)
+		e.adminSession()
+		sign := func(key []byte, claims jwt.MapClaims) string {
+			s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		now := time.Now()
+		valid := jwt.MapClaims{"sub": "1", "jti": "j1", "type": "admin_session", "exp": now.Add(time.Hour).Unix()}
+		expired := jwt.MapClaims{"sub": "1", "jti": "j2", "type": "admin_session", "exp": now.Add(-time.Minute).Unix()}
+		access := jwt.MapClaims{"sub": "1", "jti": "j3", "type": "access", "exp": now.Add(time.Hour).Unix()}
+		noExp := jwt.MapClaims{"sub": "1", "jti": "j4", "type": "admin_session"}
+		secret := e.Server.Config.JWTSecret
+		for name, token := range map[string]string{
+			"expired":            sign(secret, expired),
+			"API access token":   sign(secret, access),
+			"no expiry":          sign(secret, noExp),
+			"other secret":       sign([]byte("another-secret-another-secret-another"), valid),
+			"not a token at all": "garbage",
+		} {
+			a := e.adminClient()
+			a.cookies["admin_session"] = token
+			if r := a.get("/admin"); r.Status != http.StatusSeeOther {
+				t.Fatalf("%s: status %d, want a redirect to sign in", name, r.Status)
+			}
+		}
+		a := e.adminClient()
+		a.cookies["admin_session"] = sign(secret, valid)
+		expectHTML(t, a.get("/admin"), http.StatusOK, "Dashboard") // the control
+	})
+}
+
+func TestAdminSignOutRevokesTheSession(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	session := a.cookies["admin_session"]
+	r := a.post("/admin/logout", nil)
+	expectRedirect(t, r, "/admin/login")
+	if c := cookieOf(t, r, "admin_session"); c.Value != "" || !c.Expires.Before(time.Now()) {
+		t.Fatalf("sign-out left the cookie: %+v", c)
+	}
+	expectHTML(t, a.get("/admin/login"), http.StatusOK, "Signed out.")
+	if n := e.count("revoked_tokens"); n != 1 {
+		t.Fatalf("revoked_tokens has %d rows, want the session's jti", n)
+	}
+	// A copy of the cookie is worthless now, on any replica.
+	b := newEnvOn(t, e.DB, nil).adminClient()
+	b.cookies["admin_session"] = session
+	expectRedirect(t, b.get("/admin"), "/admin/login?next=%2Fadmin")
+}
+
+func TestAdminSessionIsNotABearerToken(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	r := e.do("GET", "/stores", nil, a.cookies["admin_session"])
+	expectError(t, r, http.StatusUnauthorized, "")
+}
+
+func TestAdminFormsExplainFailures(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	storeID := e.mustCreateStore("Corner Shop")
+	otherID := e.mustCreateStore("Other")
+	itemID := e.mustCreateItem(storeID, "Apple", "1")
+	tagID := e.mustCreateTag(storeID, "fresh")
+	otherTag := e.mustCreateTag(otherID, "elsewhere")
+	e.mustCreateTag(storeID, "sale")
+	e.mustLink(itemID, tagID)
+	stores := fmt.Sprint("/admin/stores/", storeID)
+	item := fmt.Sprint("/admin/items/", itemID)
+	itemForm := func(name, price, store string) url.Values {
+		return url.Values{"name": {name}, "price": {price}, "store_id": {store}, "description": {"typed"}}
+	}
+	sid := strconv.FormatInt(storeID, 10)
+
+	for _, tc := range []struct {
+		name   string
+		path   string
+		form   url.Values
+		status int
+		shows  []string
+	}{
+		{"empty store name", "/admin/stores", url.Values{"name": {"  "}}, 422,
+			[]string{`id="new-store-name-error"`, "Field may not be empty."}},
+		{"long store name", "/admin/stores", url.Values{"name": {strings.Repeat("x", 81)}}, 422,
+			[]string{"Must be at most 80 characters long.", strings.Repeat("x", 81)}},
+		{"duplicate store", "/admin/stores", url.Values{"name": {"corner shop"}}, 409,
+			[]string{`id="new-store-name-error"`, "A store with that name already exists.", `value="corner shop"`}},
+		{"store renamed to a taken name", stores, url.Values{"name": {"OTHER"}}, 409,
+			[]string{`id="store-name-error"`, "A store with that name already exists.", `value="OTHER"`}},
+		{"bad price", "/admin/items", itemForm("Pear", "1.999", sid), 422,
+			[]string{`id="item-price-error"`, "Must have at most two decimal places.", `value="Pear"`, `value="1.999"`, ">typed</textarea>"}},
+		{"price not a number", "/admin/items", itemForm("Pear", "cheap", sid), 422,
+			[]string{"Not a valid number."}},
+		{"negative price", "/admin/items", itemForm("Pear", "-1", sid), 422,
+			[]string{"Must be between 0 and 99999999.99."}},
+		{"no price and no store", "/admin/items", itemForm("Pear", "", ""), 422,
+			[]string{`id="item-price-error"`, `id="item-store_id-error"`}},
+		{"unknown store", "/admin/items", itemForm("Pear", "1", "999999"), 422,
+			[]string{`id="item-store_id-error"`, "Store not found."}},
+		{"store not an id", "/admin/items", itemForm("Pear", "1", "abc"), 422,
+			[]string{"Choose a store from the list."}},
+		{"duplicate item", "/admin/items", itemForm("APPLE", "1", sid), 409,
+			[]string{`id="item-name-error"`, "An item with that name already exists in this store.", `value="APPLE"`}},
+		{"tagged item moves store", item, itemForm("Apple", "1", strconv.FormatInt(otherID, 10)), 409,
+			[]string{`id="item-store_id-error"`, "Remove its tags first."}},
+		{"tag of another store", item + "/tags", url.Values{"tag_ids": {strconv.FormatInt(otherTag, 10)}}, 422,
+			[]string{`id="tag_ids-error"`, "No tag of the item&#39;s store has id"}},
+		{"duplicate tag", stores + "/tags", url.Values{"name": {"FRESH"}}, 409,
+			[]string{`id="new-tag-name-error"`, "A tag with that name already exists in this store."}},
+		{"tag renamed to a taken name", fmt.Sprint("/admin/tags/", tagID), url.Values{"name": {"Sale"}}, 409,
+			[]string{fmt.Sprintf(`id="tag-%d-name-error"`, tagID), `value="Sale"`}},
+		{"tag in use", fmt.Sprintf("/admin/tags/%d/delete", tagID), nil, 409,
+			[]string{"Could not delete tag. Make sure tag is not associated with any items, then try again."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expectHTML(t, a.post(tc.path, tc.form), tc.status, tc.shows...)
+		})
+	}
+	if e.count("items") != 1 || e.count("stores") != 2 || e.count("tags") != 3 || e.count("items_tags") != 1 {
+		t.Fatal("a refused form changed the database")
+	}
+}
+
+func TestAdminChangesData(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+
+	expectRedirect(t, a.post("/admin/stores", url.Values{"name": {" Corner Shop "}}), "/admin/stores/1")
+	expectHTML(t, a.get("/admin/stores/1"), http.StatusOK, "Store “Corner Shop” created.")
+	expectRedirect(t, a.post("/admin/stores/1", url.Values{"name": {"Corner Store"}}), "/admin/stores/1")
+	expectRedirect(t, a.post("/admin/stores/1/tags", url.Values{"name": {"fresh"}}), "/admin/stores/1#tags")
+	expectRedirect(t, a.post("/admin/stores/1/tags", url.Values{"name": {"sale"}}), "/admin/stores/1#tags")
+	expectRedirect(t, a.post("/admin/tags/2", url.Values{"name": {"deal"}}), "/admin/stores/1#tags")
+
+	form := url.Values{"name": {"Apple"}, "price": {"0.5"}, "store_id": {"1"}, "description": {""}}
+	expectRedirect(t, a.post("/admin/items", form), "/admin/items/1")
+	form.Set("price", "19.99")
+	form.Set("description", "Crisp.")
+	expectRedirect(t, a.post("/admin/items/1", form), "/admin/items/1")
+	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Item saved.", `value="19.99"`, ">Crisp.</textarea>")
+	r := e.do("GET", "/items/1", nil, e.adminToken())
+	expect(t, r, http.StatusOK)
+	if got := r.JSON(t); got["price"] != 19.99 || got["description"] != "Crisp." {
+		t.Fatalf("the API shows %v", got)
+	}
+	form.Set("description", "")
+	expectRedirect(t, a.post("/admin/items/1", form), "/admin/items/1")
+	if r := e.do("GET", "/items/1", nil, e.adminToken()); r.JSON(t)["description"] != nil {
+		t.Fatal("an empty description did not clear it")
+	}
+
+	// Ticking and unticking tags links and unlinks them.
+	expectRedirect(t, a.post("/admin/items/1/tags", url.Values{"tag_ids": {"1", "2"}}), "/admin/items/1#tags")
+	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Tags saved: 2 tags linked, 0 unlinked.")
+	expectRedirect(t, a.post("/admin/items/1/tags", url.Values{"tag_ids": {"2"}}), "/admin/items/1#tags")
+	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Tags saved: 0 tags linked, 1 unlinked.")
+	var linked []int64
+	e.DB.Gorm.Raw("SELECT tag_id FROM items_tags").Scan(&linked)
+	if len(linked) != 1 || linked[0] != 2 {
+		t.Fatalf("links %v, want [2]", linked)
+	}
+	expectRedirect(t, a.post("/admin/items/1/tags", nil), "/admin/items/1#tags")
+	if n := e.count("items_tags"); n != 0 {
+		t.Fatalf("unticking everything left %d links", n)
+	}
+
+	// Deleting says what goes with it first.
+	e.mustCreateItem(1, "Pear", "2")
+	e.mustLink(2, 1)
+	expectHTML(t, a.get("/admin/stores/1/delete"), http.StatusOK, "2 items", "2 tags")
+	expectHTML(t, a.get("/admin/items/2/delete"), http.StatusOK, "Delete item “Pear”?", "linked to 1 tag")
+	expectRedirect(t, a.post("/admin/items/2/delete", nil), "/admin/items")
+	expectRedirect(t, a.post("/admin/tags/2/delete", nil), "/admin/stores/1#tags")
+	expectRedirect(t, a.post("/admin/stores/1/delete", nil), "/admin/stores")
+	expectHTML(t, a.get("/admin/stores"), http.StatusOK, "Store “Corner Store” deleted")
+	if n := e.count("stores") + e.count("items") + e.count("tags") + e.count("items_tags"); n != 0 {
+		t.Fatalf("%d rows left", n)
+	}
+}
+
+func TestAdminManagesUsers(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	var adminID int64
+	e.DB.Gorm.Raw("SELECT id FROM users WHERE email = ?", adminEmail).Scan(&adminID)
+	userID := e.register(userEmail)
+	isAdmin := func(id int64) (admin bool) {
+		e.DB.Gorm.Raw("SELECT is_admin FROM users WHERE id = ?", id).Scan(&admin)
+		return admin
+	}
+	self := fmt.Sprint("/admin/users/", adminID)
+	other := fmt.Sprint("/admin/users/", userID)
+
+	expectHTML(t, a.get("/admin/users"), http.StatusOK, userEmail, "You cannot demote or delete yourself.")
+	expectHTML(t, a.post(self+"/admin", url.Values{"admin": {"false"}}), http.StatusConflict,
+		"You cannot demote or delete your own account.")
+	expectHTML(t, a.post(self+"/delete", nil), http.StatusConflict, "You cannot demote or delete your own account.")
+	expectHTML(t, a.get(self+"/delete"), http.StatusOK, "You cannot demote or delete your own account.")
+	if !isAdmin(adminID) || e.count("users") != 2 {
+		t.Fatal("an admin demoted or deleted themselves")
+	}
+
+	expectRedirect(t, a.post(other+"/admin", url.Values{"admin": {"true"}}), "/admin/users")
+	expectHTML(t, a.get("/admin/users"), http.StatusOK, userEmail+" is now an admin.")
+	if !isAdmin(userID) {
+		t.Fatal("promote did not promote")
+	}
+	expectRedirect(t, a.post(other+"/admin", url.Values{"admin": {"false"}}), "/admin/users")
+	if isAdmin(userID) {
+		t.Fatal("demote did not demote")
+	}
+	expectHTML(t, a.post(other+"/admin", url.Values{"admin": {"maybe"}}), http.StatusUnprocessableEntity, "Choose promote or demote.")
+	expectHTML(t, a.get(other+"/delete"), http.StatusOK, "Delete user "+userEmail+"?")
+	expectRedirect(t, a.post(other+"/delete", nil), "/admin/users")
+	if e.count("users") != 1 {
+		t.Fatal("delete did not delete")
+	}
+	expectHTML(t, a.post(other+"/delete", nil), http.StatusNotFound, "User not found.")
+}
+
+func TestAdminItemListFiltersAndPages(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	north := e.mustCreateStore("North")
+	south := e.mustCreateStore("South")
+	sale := e.mustCreateTag(north, "sale")
+	for i := range 30 {
+		id := e.mustCreateItem(north, fmt.Sprintf("Widget %02d", i), "1")
+		if i%10 == 0 {
+			e.mustLink(id, sale)
+		}
+	}
+	e.mustCreateItem(south, "Gadget", "2")
+	e.mustCreateItem(south, "100% cotton_shirt", "3")
+
+	expectHTML(t, a.get("/admin/items"), http.StatusOK, "32 items", "Page 1 of 2", "100% cotton_shirt", `href="/admin/items?page=2"`)
+	expectHTML(t, a.get("/admin/items?page=2"), http.StatusOK, "Page 2 of 2", "Widget 29")
+	expectHTML(t, a.get("/admin/items?page=99999999999999999999"), http.StatusOK, "Page 1 of 2")
+	expectHTML(t, a.get("/admin/items?page=9999"), http.StatusOK, "Page 2 of 2")
+	expectHTML(t, a.get("/admin/items?q=WIDGET+2"), http.StatusOK, "10 items found")
+	expectHTML(t, a.get(fmt.Sprintf("/admin/items?store=%d", south)), http.StatusOK, "2 items found", "Gadget")
+	r := a.get(fmt.Sprintf("/admin/items?tag=%d", sale))
+	expectHTML(t, r, http.StatusOK, "3 items found", "Widget 00", "Widget 10", "Widget 20")
+	expectHTML(t, a.get(fmt.Sprintf("/admin/items?tag=%d&q=1", sale)), http.StatusOK, "1 item found", "Widget 10")
+	// LIKE's wildcards match themselves.
+	expectHTML(t, a.get("/admin/items?q=%25"), http.StatusOK, "1 item found", "100% cotton_shirt")
+	expectHTML(t, a.get("/admin/items?q=_"), http.StatusOK, "1 item found")
+	expectHTML(t, a.get("/admin/items?q=nothing+like+this"), http.StatusOK, "0 items found", "No item matches these filters.")
+	// A filtered list's pages keep the filter.
+	expectHTML(t, a.get("/admin/items?q=widget"), http.StatusOK, "30 items found", `href="/admin/items?page=2&amp;q=widget"`)
+}
+
+func TestAdminPagesRender(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	storeID := e.mustCreateStore("Corner <Shop>")
+	itemID := e.mustCreateItem(storeID, "Apple", "0.5")
+	e.mustLink(itemID, e.mustCreateTag(storeID, "fresh"))
+	for path, shows := range map[string][]string{
+		"/admin":                              {"Dashboard", ">1</span> <span class=\"label\">stores"},
+		"/admin/stores":                       {"Corner &lt;Shop&gt;"},
+		fmt.Sprint("/admin/stores/", storeID): {"fresh", "1 item"},
+		fmt.Sprintf("/admin/stores/%d/delete", storeID): {"1 item", "1 tag"},
+		"/admin/items":                                {"Apple", "0.50"},
+		"/admin/items/new":                            {"New item", "Choose a store"},
+		fmt.Sprint("/admin/items/", itemID):           {`value="0.50"`, "checked"},
+		fmt.Sprintf("/admin/items/%d/delete", itemID): {"Delete item"},
+		"/admin/users":                                {adminEmail},
+	} {
+		expectHTML(t, a.get(path), http.StatusOK, shows...)
+	}
+	r := a.get("/admin/static/admin.css")
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("admin.css: %d %s", r.Status, r.Header.Get("Content-Type"))
+	}
+	expectHTML(t, a.get("/admin/static/nope.js"), http.StatusNotFound, "There is no such page.")
+	expectHTML(t, a.get("/admin/nope"), http.StatusNotFound, "There is no such page.")
+}
+
+// TestAdminNeverFailsOnGarbage sends what no form would: no answer may be
+// a 500 or the JSON envelope.
+func TestAdminNeverFailsOnGarbage(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	storeID := e.mustCreateStore("S")
+	itemID := e.mustCreateItem(storeID, "I", "1")
+	tagID := e.mustCreateTag(storeID, "T")
+	long := strings.Repeat("é", 5000)
+	bad := "\xff\xfe\x00"
+	item := fmt.Sprint("/admin/items/", itemID)
+	gets := []string{
+		"/admin/stores/abc", "/admin/stores/0", "/admin/stores/-1", "/admin/stores/99999999999999999999",
+		"/admin/stores/999/delete", "/admin/items/abc", "/admin/items/1.5/delete", "/admin/users/x/delete",
+		"/admin/items?page=abc&store=x&tag=%00&q=%ff%fe%00", "/admin/items?q=" + url.QueryEscape(long[:600]),
+		"/admin/items?store=99999999999999999999&tag=-1&page=-3", "/admin/users?page=0", "/admin/stores?page=1e9",
+		"/admin/login?next=%00%ff", "/admin/nope/deeper", "/admin/static/..%2f..%2fgo.mod",
+	}
+	for _, path := range gets {
+		if r := a.get(path); r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
+			t.Errorf("GET %s: %d %.200s", path, r.Status, r.Body)
+		}
+	}
+	posts := []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/login", url.Values{"email": {bad}, "password": {bad}}},
+		{"/admin/login", url.Values{"email": {long}, "password": {long}}},
+		{"/admin/stores", url.Values{"name": {bad}}},
+		{"/admin/stores", url.Values{"name": {"a\x00b"}}},
+		{"/admin/stores", url.Values{"name": {long}}},
+		{"/admin/stores", nil},
+		{"/admin/stores/abc", url.Values{"name": {"x"}}},
+		{"/admin/stores/999999", url.Values{"name": {"x"}}},
+		{"/admin/stores/999999/delete", nil},
+		{"/admin/stores/999999/tags", url.Values{"name": {"x"}}},
+		{"/admin/stores/1/tags", url.Values{"name": {bad}}},
+		{"/admin/tags/abc", url.Values{"name": {"x"}}},
+		{"/admin/tags/999999/delete", nil},
+		{fmt.Sprint("/admin/tags/", tagID), url.Values{"name": {long}}},
+		{"/admin/items", url.Values{"name": {bad}, "price": {"1e999999999"}, "store_id": {"1e3"}, "description": {"a\x00" + long}}},
+		{"/admin/items", url.Values{"name": {"n"}, "price": {"NaN"}, "store_id": {"-1"}}},
+		{"/admin/items", url.Values{"name": {"n"}, "price": {"99999999999999999999999"}, "store_id": {"99999999999999999999"}}},
+		{"/admin/items", url.Values{"name": {"n"}, "price": {"1"}, "store_id": {"1"}, "description": {bad}}},
+		{item, url.Values{"name": {""}, "price": {"."}, "store_id": {""}}},
+		{item, url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"999999"}, "description": {long}}},
+		{item + "/tags", url.Values{"tag_ids": {"abc"}}},
+		{item + "/tags", url.Values{"tag_ids": {"-1", "0"}}},
+		{item + "/tags", url.Values{"tag_ids": {"999999", "99999999999999999999"}}},
+		{"/admin/items/999999/tags", url.Values{"tag_ids": {"1"}}},
+		{"/admin/items/999999", url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}}},
+		{"/admin/items/999999/delete", nil},
+		{"/admin/users/999999/admin", url.Values{"admin": {"true"}}},
+		{"/admin/users/abc/delete", nil},
+		{"/admin/nope", nil},
+	}
+	for _, p := range posts {
+		if r := a.post(p.path, p.form); r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
+			t.Errorf("POST %s %v: %d %.300s", p.path, p.form, r.Status, r.Body)
+		}
+	}
+	// Bodies that are not a urlencoded form at all.
+	token := a.csrf()
+	for _, ct := range []string{"application/json", "text/plain", ""} {
+		for _, path := range []string{"/admin/stores", item + "/tags", item} {
+			r := a.postRaw(path, ct, `{"name": "x", "_csrf": "`+token+`"}`)
+			if r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
+				t.Errorf("POST %s as %s: %d %.300s", path, ct, r.Status, r.Body)
+			}
+		}
+	}
+	body := "--x\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + token +
+		"\r\n--x\r\nContent-Disposition: form-data; name=\"tag_ids\"\r\n\r\n" + fmt.Sprint(tagID) + "\r\n--x--\r\n"
+	if r := a.postRaw(item+"/tags", "multipart/form-data; boundary=x", body); r.Status != http.StatusSeeOther {
+		t.Errorf("a multipart form: %d %.300s", r.Status, r.Body)
+	}
+	for _, method := range []string{"PUT", "DELETE", "PATCH"} {
+		r := a.send(httptest.NewRequest(method, "/admin/stores", nil))
+		if r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
+			t.Errorf("%s /admin/stores: %d %.200s", method, r.Status, r.Body)
+		}
+	}
+}

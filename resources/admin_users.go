@@ -1,0 +1,148 @@
+package resources
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"stores-api/models"
+)
+
+// usersPerPage is the length of a page of the user list.
+const usersPerPage = 50
+
+// adminUserRow is a user in the list; Error explains why an action on this
+// user was refused.
+type adminUserRow struct {
+	ID        int64
+	Email     string
+	IsAdmin   bool
+	CreatedAt time.Time
+	Self      bool
+	Error     string
+}
+
+// usersView is the user list.
+type usersView struct {
+	adminPage
+	Users []adminUserRow
+	Pager adminPager
+}
+
+// usersPage loads a page of users; failedID's row shows failure.
+func (a *adminPanel) usersPage(c *fiber.Ctx, failedID int64, failure string) (*usersView, error) {
+	v := &usersView{adminPage: adminPage{Title: "Users", Nav: "users"}}
+	db := a.db(c)
+	var total int64
+	if err := db.Model(&models.User{}).Count(&total).Error; err != nil {
+		return nil, err
+	}
+	v.Pager = newPager(c, "/admin/users", nil, total, usersPerPage)
+	var users []models.User
+	if err := db.Order("id").Limit(usersPerPage).Offset(int(v.Pager.Offset())).Find(&users).Error; err != nil {
+		return nil, err
+	}
+	me := currentAdmin(c)
+	for _, u := range users {
+		row := adminUserRow{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt, Self: u.ID == me.ID}
+		if u.ID == failedID {
+			row.Error = failure
+		}
+		v.Users = append(v.Users, row)
+	}
+	return v, nil
+}
+
+// listUsers handles GET /admin/users.
+func (a *adminPanel) listUsers(c *fiber.Ctx) error {
+	v, err := a.usersPage(c, 0, "")
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "users", v)
+}
+
+// userOf reads the user an action names. Admins may not demote or delete
+// themselves: the panel would lock them out, possibly as the last admin.
+func (a *adminPanel) userOf(c *fiber.Ctx) (models.User, error) {
+	var user models.User
+	id, err := pathID(c, "id", errUserNotExists)
+	if err != nil {
+		return user, err
+	}
+	err = a.db(c).Take(&user, id).Error
+	return user, notFoundAs(err, errUserNotExists)
+}
+
+// refuseOnUsers shows the user list again with why an action on one user
+// was refused, on the page the action came from.
+func (a *adminPanel) refuseOnUsers(c *fiber.Ctx, userID int64, e *Error) error {
+	c.Request().URI().QueryArgs().Set("page", formValue(c, "page"))
+	v, err := a.usersPage(c, userID, e.Message)
+	if err != nil {
+		return err
+	}
+	return a.render(c, e.Status, "users", v)
+}
+
+// setUserAdmin handles POST /admin/users/:id/admin with admin=true to
+// promote and admin=false to demote.
+func (a *adminPanel) setUserAdmin(c *fiber.Ctx) error {
+	user, err := a.userOf(c)
+	if err != nil {
+		return err
+	}
+	admin, err := strconv.ParseBool(formValue(c, "admin"))
+	if err != nil {
+		return a.refuseOnUsers(c, user.ID, &Error{Status: fiber.StatusUnprocessableEntity, Message: "Choose promote or demote."})
+	}
+	if user.ID == currentAdmin(c).ID {
+		return a.refuseOnUsers(c, user.ID, errSelfChange)
+	}
+	if err := a.Server.setUserAdmin(a.db(c), user.ID, admin); err != nil {
+		return err
+	}
+	notice := user.Email + " is now an admin."
+	if !admin {
+		notice = user.Email + " is no longer an admin."
+	}
+	back := "/admin/users"
+	if page, ok := parseFormID(formValue(c, "page")); ok && page > 1 {
+		back += "?page=" + strconv.FormatInt(page, 10)
+	}
+	return a.redirectWith(c, back, notice)
+}
+
+// userDeleteView asks to confirm deleting a user.
+type userDeleteView struct {
+	adminPage
+	User models.User
+	Self bool
+}
+
+// confirmDeleteUser handles GET /admin/users/:id/delete.
+func (a *adminPanel) confirmDeleteUser(c *fiber.Ctx) error {
+	user, err := a.userOf(c)
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, "user_delete", &userDeleteView{
+		adminPage: adminPage{Title: "Delete " + user.Email, Nav: "users"}, User: user, Self: user.ID == currentAdmin(c).ID,
+	})
+}
+
+// deleteUser handles POST /admin/users/:id/delete.
+func (a *adminPanel) deleteUser(c *fiber.Ctx) error {
+	user, err := a.userOf(c)
+	if err != nil {
+		return err
+	}
+	if user.ID == currentAdmin(c).ID {
+		return a.refuseOnUsers(c, user.ID, errSelfChange)
+	}
+	if err := a.deleteUserRow(a.db(c), user.ID); err != nil {
+		return err
+	}
+	return a.redirectWith(c, "/admin/users", "User "+user.Email+" deleted.")
+}
