@@ -73,6 +73,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 }
 
 func (s *Server) toError(c *fiber.Ctx, err error) *Error {
+	if stack, ok := c.Locals(localsPanicStack).([]byte); ok { // recovered (middleware.go)
+		s.Log.Error("panic recovered", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c),
+			"panic", err, "stack", string(stack))
+		return &Error{Status: fiber.StatusInternalServerError, Message: "Internal server error."}
+	}
 	var (
 		ae *Error
 		ve *schemas.ValidationError
@@ -93,8 +98,11 @@ func (s *Server) toError(c *fiber.Ctx, err error) *Error {
 		return notFound("Resource not found.")
 	case errors.As(err, &fe):
 		return fiberError(fe)
+	case dbUnavailable(err): // middleware.go
+		s.Log.Warn("database unavailable", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
+		return errDatabaseUnavailable
 	}
-	s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
 	return &Error{Status: fiber.StatusInternalServerError, Message: "Internal server error."}
 }
 

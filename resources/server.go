@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"strconv"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
@@ -32,11 +33,15 @@ type Server struct {
 	Log       *slog.Logger
 	Validate  *validator.Validate
 	Blocklist *blocklist.Store
+	// DBTimeout bounds the database work of one request (zero: 5s), so
+	// an unreachable database yields a prompt 503 (middleware.go).
+	DBTimeout time.Duration
 
 	// Built by New.
 	requireAccess  fiber.Handler // a valid access token
 	requireRefresh fiber.Handler // a valid refresh token
 	dummyHash      []byte        // compared against when a login email is unknown
+	metrics        *metrics      // nil when METRICS_ENABLED=false
 }
 
 // New builds the Fiber app with every route registered.
@@ -50,13 +55,17 @@ func New(s *Server) *fiber.App {
 	s.requireAccess = s.newTokenMiddleware(accessToken)
 	s.requireRefresh = s.newTokenMiddleware(refreshToken)
 	s.dummyHash = mustHash("not-a-real-password", s.Config.BcryptCost)
-	app := fiber.New(fiber.Config{
+	cfg := fiber.Config{
 		AppName:               "stores-api",
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             maxBodyBytes,
 		DisableStartupMessage: true,
-	})
-	app.Use(httpCaching) // ETag, 304 and Cache-Control on every route (caching.go)
+	}
+	s.trustProxies(&cfg) // TRUSTED_PROXIES (middleware.go)
+	app := fiber.New(cfg)
+	s.useMiddleware(app)        // request id, access log, metrics, recover, headers, CORS, compression
+	app.Use(httpCaching)        // ETag, 304 and Cache-Control on every route (caching.go)
+	s.registerMetricsRoute(app) // GET /metrics (metrics.go)
 	s.registerDocRoutes(app)
 	s.registerHealthRoutes(app)
 	s.registerUserRoutes(app)

@@ -1,0 +1,131 @@
+package resources_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape fetches GET /metrics and parses the text format.
+func scrape(t *testing.T, e *testEnv) map[string]*dto.MetricFamily {
+	t.Helper()
+	r := e.do("GET", "/metrics", nil, "")
+	expect(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("Content-Type %q, want the Prometheus text format", ct)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatalf("not the Prometheus text format: %v\n%s", err, r.Body)
+	}
+	return families
+}
+
+// series finds the metric of family name with exactly these labels.
+func series(families map[string]*dto.MetricFamily, name string, labels map[string]string) *dto.Metric {
+	f := families[name]
+	if f == nil {
+		return nil
+	}
+next:
+	for _, m := range f.GetMetric() {
+		if len(m.GetLabel()) != len(labels) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			if labels[l.GetName()] != l.GetValue() {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+func requestCount(families map[string]*dto.MetricFamily, route, method, status string) float64 {
+	m := series(families, "http_requests_total", map[string]string{"route": route, "method": method, "status": status})
+	if m == nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t)
+	token := e.adminToken()
+	storeID := e.mustCreateStore("Measured")
+	for range 2 {
+		expectError(t, e.do("GET", "/stores/999999", nil, token), http.StatusNotFound, "")
+	}
+	expect(t, e.do("GET", fmt.Sprintf("/stores/%d", storeID), nil, token), http.StatusOK)
+	expectError(t, e.do("GET", "/secret-path-xyz", nil, ""), http.StatusNotFound, "")
+
+	families := scrape(t, e)
+	for _, c := range []struct {
+		route, method, status string
+		want                  float64
+	}{
+		{"/stores/:id", "GET", "404", 2},
+		{"/stores/:id", "GET", "200", 1},
+		{"/stores", "POST", "201", 1},
+		{"/register", "POST", "201", 1},
+		{"unmatched", "GET", "404", 1},
+	} {
+		if got := requestCount(families, c.route, c.method, c.status); got != c.want {
+			t.Errorf("http_requests_total{route=%q,method=%q,status=%q} = %v, want %v", c.route, c.method, c.status, got, c.want)
+		}
+	}
+	h := series(families, "http_request_duration_seconds", map[string]string{"route": "/stores/:id", "method": "GET", "status": "404"})
+	if h == nil || h.GetHistogram().GetSampleCount() != 2 || h.GetHistogram().GetSampleSum() <= 0 || len(h.GetHistogram().GetBucket()) == 0 {
+		t.Errorf("latency histogram of GET /stores/:id 404: %v", h)
+	}
+	for name := range families {
+		for _, m := range families[name].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.Contains(l.GetValue(), "secret-path-xyz") || strings.Contains(l.GetValue(), "999999") {
+					t.Errorf("%s has a raw path as a label: %v", name, l)
+				}
+			}
+		}
+	}
+
+	// Database pool, Go runtime and process.
+	pool := series(families, "go_sql_max_open_connections", map[string]string{"db_name": e.DB.Dialect})
+	if pool == nil || pool.GetGauge().GetValue() != 8 { // testdb's pool size
+		t.Errorf("go_sql_max_open_connections{db_name=%q} = %v, want 8", e.DB.Dialect, pool)
+	}
+	for _, name := range []string{"go_sql_open_connections", "go_sql_wait_count_total", "go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes"} {
+		if families[name] == nil {
+			t.Errorf("%s missing", name)
+		}
+	}
+}
+
+// Two apps in one process each count their own requests: no global
+// registry is shared (registering twice in one would panic).
+func TestMetricsPerApp(t *testing.T) {
+	a, b := newEnv(t), newEnv(t)
+	for range 3 {
+		expect(t, a.do("GET", "/healthz", nil, ""), http.StatusOK)
+	}
+	expect(t, b.do("GET", "/healthz", nil, ""), http.StatusOK)
+	if got := requestCount(scrape(t, a), "/healthz", "GET", "200"); got != 3 {
+		t.Errorf("app a counted %v GET /healthz, want 3", got)
+	}
+	if got := requestCount(scrape(t, b), "/healthz", "GET", "200"); got != 1 {
+		t.Errorf("app b counted %v GET /healthz, want 1", got)
+	}
+}
+
+func TestMetricsDisabled(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"METRICS_ENABLED": "false"})
+	expectError(t, e.do("GET", "/metrics", nil, ""), http.StatusNotFound, "")
+	expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK) // requests still work without metrics
+}
