@@ -107,7 +107,7 @@ func adminHeaders(c *fiber.Ctx) error {
 func (a *adminPanel) catchErrors(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			a.Log.Error("admin panel panic", "method", c.Method(), "path", c.Path(), "panic", r)
+			a.Log.Error("panic recovered", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "panic", r)
 			err = a.renderError(c, fiber.StatusInternalServerError, "Something went wrong",
 				"The server could not complete this request. Try again in a moment.")
 		}
@@ -144,8 +144,13 @@ func (a *adminPanel) errorPage(c *fiber.Ctx, err error) error {
 			msg = errAdminNotFound.Message
 		}
 		return a.renderError(c, fe.Code, http.StatusText(fe.Code), msg)
+	case dbUnavailable(err): // as the API answers it: nothing is wrong with the request
+		a.Log.Warn("database unavailable", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
+		c.Set(fiber.HeaderRetryAfter, errDatabaseUnavailable.RetryAfter)
+		return a.renderError(c, fiber.StatusServiceUnavailable, "Database unavailable",
+			"The database cannot be reached right now. Try again in a moment.")
 	}
-	a.Log.Error("admin request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	a.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
 	return a.renderError(c, fiber.StatusInternalServerError, "Something went wrong",
 		"The server could not complete this request. Try again in a moment.")
 }

@@ -1,6 +1,8 @@
 package resources_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -656,4 +658,33 @@ func TestAdminNeverFailsOnGarbage(t *testing.T) {
 			t.Errorf("%s /admin/stores: %d %.200s", method, r.Status, r.Body)
 		}
 	}
+}
+
+func TestAdminDatabaseDownIsAPage(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	e.Server.DBTimeout = 200 * time.Millisecond
+	// Hold every connection of the pool: the next query waits until the
+	// request's deadline, as it would for a database that does not answer.
+	sqlDB, err := e.DB.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []*sql.Conn
+	for range sqlDB.Stats().MaxOpenConnections {
+		conn, err := sqlDB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	r := a.get("/admin/stores")
+	expectHTML(t, r, http.StatusServiceUnavailable, "Database unavailable")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	for _, conn := range held {
+		conn.Close()
+	}
+	expectHTML(t, a.get("/admin/stores"), http.StatusOK, "Stores")
 }
