@@ -31,7 +31,7 @@ type ItemIn struct {
 	Name        string           `json:"name" validate:"required,min=1,max=80,nocontrol"`
 	Price       *Price           `json:"price" validate:"required"`
 	StoreID     int64            `json:"store_id" validate:"required,gt=0"`
-	Description Nullable[string] `json:"description" validate:"omitempty,max=1000"`
+	Description Nullable[string] `json:"description" validate:"omitempty,max=1000,nonul"`
 }
 
 // Normalize trims the name.
@@ -43,7 +43,7 @@ type ItemUpdate struct {
 	Name        *string          `json:"name" validate:"omitnil,min=1,max=80,nocontrol"`
 	Price       *Price           `json:"price"`
 	StoreID     *int64           `json:"store_id" validate:"omitnil,gt=0"`
-	Description Nullable[string] `json:"description" validate:"omitempty,max=1000"`
+	Description Nullable[string] `json:"description" validate:"omitempty,max=1000,nonul"`
 }
 
 // Normalize trims the name.

@@ -8,7 +8,7 @@ import (
 
 // RegisterIn is the body of POST /register.
 type RegisterIn struct {
-	Email    string `json:"email" validate:"required,max=254,email"`
+	Email    string `json:"email" validate:"required,max=254,nocontrol,email"`
 	Password string `json:"password" validate:"required,minbytes=8,maxbytes=72"`
 }
 
@@ -18,7 +18,7 @@ func (in *RegisterIn) Normalize() { in.Email = normalizeEmail(in.Email) }
 // LoginIn is the body of POST /login. It checks only what could never
 // match, so a login never explains which rule a registered password follows.
 type LoginIn struct {
-	Email    string `json:"email" validate:"required,max=254"`
+	Email    string `json:"email" validate:"required,max=254,nocontrol"`
 	Password string `json:"password" validate:"required,maxbytes=72"`
 }
 

@@ -19,6 +19,7 @@ func NewValidator() *validator.Validate {
 		return f.Interface().(interface{ validatedValue() any }).validatedValue()
 	}, Nullable[string]{})
 	must(v.RegisterValidation("nocontrol", noControl))
+	must(v.RegisterValidation("nonul", noNUL))
 	must(v.RegisterValidation("minbytes", minBytes))
 	must(v.RegisterValidation("maxbytes", maxBytes))
 	return v
@@ -34,6 +35,10 @@ func must(err error) {
 func noControl(fl validator.FieldLevel) bool {
 	return !strings.ContainsFunc(fl.Field().String(), unicode.IsControl)
 }
+
+// noNUL rejects the NUL character in free text (descriptions keep their
+// newlines and tabs): PostgreSQL text cannot store it.
+func noNUL(fl validator.FieldLevel) bool { return !strings.ContainsRune(fl.Field().String(), 0) }
 
 // minBytes and maxBytes bound a string's length in bytes, not characters:
 // bcrypt reads at most 72 bytes of a password.
@@ -79,6 +84,8 @@ func ruleMessage(fe validator.FieldError) string {
 		return "Must be at most " + fe.Param() + " bytes long."
 	case "email":
 		return "Not a valid email address."
+	case "nonul":
+		return "Must not contain the NUL character."
 	case "nocontrol":
 		return "Must not contain control characters."
 	}
