@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -335,4 +336,48 @@ func authHeader() http.Header {
 func withETag(h http.Header) http.Header {
 	h.Set("ETag", `W/"0123456789abcdef0123456789abcdef"`)
 	return h
+}
+
+// TestSwaggerUIInBrowser opens Swagger UI in a real Chromium, under the
+// app's own security headers: every operation of the document is shown,
+// and a request made from the page with a token gets its answer. Nothing
+// is loaded from outside the app.
+func TestSwaggerUIInBrowser(t *testing.T) {
+	doc, _, err := loadAPIDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	operations := 0
+	for _, item := range doc.Paths.Map() {
+		operations += len(item.Operations())
+	}
+	e := newEnv(t)
+	token := e.userToken()
+	e.mustCreateStore("Corner Shop")
+	b := newBrowser(t, e.listen())
+
+	b.open("/swagger-ui")
+	b.run("render the document", chromedp.WaitVisible(chromedp.CSS("#operations-Items-listItems")))
+	b.expectText(".info .title", "Stores REST API")
+	if n := get(b, "count operations", chromedp.Evaluate[int](`document.querySelectorAll(".opblock").length`)); n != operations {
+		t.Errorf("the page shows %d operations, the document has %d", n, operations)
+	}
+
+	// Authorize with a token, then try GET /stores from the page.
+	b.run("authorize",
+		chromedp.Click(chromedp.CSS(".auth-wrapper .authorize")),
+		chromedp.WaitVisible(chromedp.CSS(".auth-container input")),
+		chromedp.SendKeys(chromedp.CSS(".auth-container input"), token),
+		chromedp.Click(chromedp.CSS(".auth-btn-wrapper .authorize")),
+		chromedp.Click(chromedp.CSS(".auth-btn-wrapper .btn-done")),
+	)
+	b.run("try GET /stores",
+		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-Stores-listStores .try-out__btn")),
+		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .try-out__btn")),
+		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .execute")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-Stores-listStores .live-responses-table .response .response-col_status")),
+	)
+	b.expectText("#operations-Stores-listStores .live-responses-table .response .response-col_status", "200")
+	b.expectText("#operations-Stores-listStores .live-responses-table .response .response-col_description", "Corner Shop")
 }
