@@ -111,7 +111,7 @@ func (s *Server) getItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	item, err := loadItem(s.DB, id)
+	item, err := loadItem(s.DB.WithContext(c.UserContext()), id)
 	if err != nil {
 		return err
 	}

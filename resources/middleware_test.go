@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
@@ -74,7 +75,17 @@ func (l *logLines) single(t *testing.T, msg string) map[string]any {
 // for answers the document does not describe (503s, preflights, panics).
 // It is safe to call from several goroutines.
 func (e *testEnv) raw(req *http.Request) (response, error) {
-	resp, err := e.App.Test(req, -1)
+	return e.rawWithin(req, -1)
+}
+
+// rawWithin is raw with a time limit (-1: none): past it the request
+// fails instead of hanging the test.
+func (e *testEnv) rawWithin(req *http.Request, limit time.Duration) (response, error) {
+	ms := -1
+	if limit > 0 {
+		ms = int(limit.Milliseconds())
+	}
+	resp, err := e.App.Test(req, ms)
 	if err != nil {
 		return response{}, err
 	}

@@ -87,7 +87,7 @@ func (s *Server) getStore(c *fiber.Ctx) error {
 		return err
 	}
 	var store models.Store
-	err = s.DB.Preload("Items", byID).Preload("Tags", byID).Take(&store, id).Error
+	err = s.DB.WithContext(c.UserContext()).Preload("Items", byID).Preload("Tags", byID).Take(&store, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return errStoreNotFound
 	}

@@ -69,7 +69,7 @@ func (s *Server) listStoreTags(c *fiber.Ctx) error {
 	if err != nil {
 		return queryError(err)
 	}
-	if err := storeExists(s.DB, storeID); err != nil {
+	if err := storeExists(s.DB.WithContext(c.UserContext()), storeID); err != nil {
 		return err
 	}
 	var tags []models.Tag
@@ -148,7 +148,7 @@ func (s *Server) linkTags(c *fiber.Ctx) error {
 	if err := s.linkItemTags(s.DB.WithContext(c.UserContext()), itemID, in.TagIDs); err != nil {
 		return err
 	}
-	item, err := loadItem(s.DB, itemID)
+	item, err := loadItem(s.DB.WithContext(c.UserContext()), itemID)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *Server) getTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tag, err := loadTag(s.DB, id)
+	tag, err := loadTag(s.DB.WithContext(c.UserContext()), id)
 	if err != nil {
 		return err
 	}

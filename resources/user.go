@@ -66,7 +66,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		PasswordHash: string(hash),
 		IsAdmin:      slices.Contains(s.Config.AdminEmails, in.Email),
 	}
-	if err := s.DB.Create(&user).Error; err != nil {
+	if err := s.DB.WithContext(c.UserContext()).Create(&user).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return errEmailTaken
 		}
@@ -170,7 +170,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 			}
 		}
 	}
-	err := s.DB.Transaction(func(tx *gorm.DB) error {
+	err := s.DB.WithContext(c.UserContext()).Transaction(func(tx *gorm.DB) error {
 		ctx := c.UserContext()
 		if err := s.Blocklist.Revoke(ctx, tx, p.Claims.ID, p.Claims.ExpiresAt.Time); err != nil {
 			return err
@@ -193,7 +193,7 @@ func (s *Server) getUser(c *fiber.Ctx) error {
 		return err
 	}
 	var user models.User
-	err = s.DB.Take(&user, id).Error
+	err = s.DB.WithContext(c.UserContext()).Take(&user, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return errUserNotExists
 	}
