@@ -138,21 +138,32 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB,
 	return db, target, err
 }
 
+// openMigrated connects to DATABASE_URL and applies pending migrations.
+// The caller closes the database with models.Close.
+func openMigrated(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
+	db, target, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, target, err
+	}
+	sqlDB, err := db.DB()
+	if err == nil {
+		err = migrations.Up(ctx, target.Dialect, sqlDB)
+	}
+	if err != nil {
+		models.Close(db)
+		return nil, target, err
+	}
+	return db, target, nil
+}
+
 // serve applies migrations, then serves until ctx is cancelled; then it
 // stops accepting, lets in-flight requests finish and closes the database.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	db, target, err := openDB(ctx, cfg, log)
+	db, target, err := openMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	if err := migrations.Up(ctx, target.Dialect, sqlDB); err != nil {
-		return err
-	}
 	if cfg.UsingDevSecret {
 		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
 	}
@@ -226,18 +237,11 @@ func setAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	if len(args) != 1 {
 		return errors.New("usage: stores-api promote-admin|demote-admin EMAIL")
 	}
-	db, target, err := openDB(ctx, cfg, log)
+	db, _, err := openMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	if err := migrations.Up(ctx, target.Dialect, sqlDB); err != nil {
-		return err
-	}
 	email := strings.ToLower(strings.TrimSpace(args[0]))
 	res := db.WithContext(ctx).Model(&models.User{}).Where("email = ?", email).Update("is_admin", admin)
 	if res.Error != nil {
