@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
 )
 
 // in returns a copy of e that reports failures to t, so subtests can share
