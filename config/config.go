@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -234,14 +235,16 @@ func lowerAll(in []string) []string {
 }
 
 // RedactURL hides the password of a database URL so it can be logged.
+// A password may also sit in the query (?password=…), which is dropped.
 func RedactURL(raw string) string {
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
-				return raw[:i+3] + rest[:colon] + ":xxxxx" + rest[at:]
-			}
-		}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return raw
 	}
-	return raw
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

@@ -79,7 +79,11 @@ func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB,
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		TranslateError: true,
-		Logger:         newGormLogger(log),
+		// A single INSERT, UPDATE or DELETE is atomic by itself; wrapping
+		// each in BEGIN/COMMIT would triple its round trips. Writes that
+		// touch several rows use an explicit Transaction.
+		SkipDefaultTransaction: true,
+		Logger:                 newGormLogger(log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening %s database: %w", t.Dialect, err)

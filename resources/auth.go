@@ -83,7 +83,10 @@ func tokenError(_ *fiber.Ctx, err error) error {
 
 // checkToken runs after the signature was verified.
 func (s *Server) checkToken(c *fiber.Ctx, tokenType string) error {
-	token, _ := c.Locals("user").(*jwt.Token)
+	token, ok := c.Locals("user").(*jwt.Token)
+	if !ok {
+		return errInvalidToken
+	}
 	claims, _ := token.Claims.(*Claims)
 	userID, err := validClaims(claims)
 	if err != nil {

@@ -12,10 +12,6 @@ import (
 // tells it why instead of leaving a hung connection behind.
 const readyTimeout = 2 * time.Second
 
-// errNotReady is the answer of GET /readyz while the database cannot be
-// reached.
-var errNotReady = &Error{Status: fiber.StatusServiceUnavailable, Message: "Database unavailable."}
-
 // registerHealthRoutes adds the probes orchestrators and load balancers
 // call. They need no token: a probe has none, and they reveal nothing.
 func (s *Server) registerHealthRoutes(r fiber.Router) {
@@ -45,7 +41,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if err != nil {
 		// The cause is for the operator; the client only learns "unavailable".
 		s.Log.Warn("not ready: database ping failed", "err", err)
-		return errNotReady
+		return errDatabaseUnavailable // the same 503 every other route gives
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }

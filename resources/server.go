@@ -40,6 +40,7 @@ type Server struct {
 	// Built by New.
 	requireAccess  fiber.Handler // a valid access token
 	requireRefresh fiber.Handler // a valid refresh token
+	authLimiter    fiber.Handler // one budget per client IP for every sign-in route
 	dummyHash      []byte        // compared against when a login email is unknown
 	metrics        *metrics      // nil when METRICS_ENABLED=false
 }
@@ -54,6 +55,7 @@ func New(s *Server) *fiber.App {
 	}
 	s.requireAccess = s.newTokenMiddleware(accessToken)
 	s.requireRefresh = s.newTokenMiddleware(refreshToken)
+	s.authLimiter = s.authRateLimit()
 	s.dummyHash = mustHash("not-a-real-password", s.Config.BcryptCost)
 	cfg := fiber.Config{
 		AppName:               "stores-api",
@@ -118,6 +120,15 @@ func pathID(c *fiber.Ctx, param string, notFound *Error) (int64, error) {
 func (s *Server) forUpdate(tx *gorm.DB) *gorm.DB {
 	if s.Dialect == models.Postgres {
 		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	return tx
+}
+
+// forShare keeps the selected rows from being changed or deleted until the
+// transaction ends on PostgreSQL (SQLite: see forUpdate).
+func (s *Server) forShare(tx *gorm.DB) *gorm.DB {
+	if s.Dialect == models.Postgres {
+		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare})
 	}
 	return tx
 }

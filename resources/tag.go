@@ -169,8 +169,10 @@ func (s *Server) linkItemTags(db *gorm.DB, itemID int64, ids []int64) error {
 			}
 			return err
 		}
+		// The share lock keeps the tags from being deleted before the links
+		// are in (PostgreSQL); a tag deleted first is simply not found.
 		var found []int64
-		err := tx.Model(&models.Tag{}).Where("id IN ? AND store_id = ?", tagIDs, item.StoreID).Pluck("id", &found).Error
+		err := s.forShare(tx).Model(&models.Tag{}).Where("id IN ? AND store_id = ?", tagIDs, item.StoreID).Pluck("id", &found).Error
 		if err != nil {
 			return err
 		}

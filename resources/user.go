@@ -25,10 +25,9 @@ var (
 
 // registerUserRoutes is the user blueprint.
 func (s *Server) registerUserRoutes(r fiber.Router) {
-	limit := s.authRateLimit()
-	r.Post("/register", limit, s.register)
-	r.Post("/login", limit, s.login)
-	r.Post("/refresh", limit, s.requireRefresh, s.refresh)
+	r.Post("/register", s.authLimiter, s.register)
+	r.Post("/login", s.authLimiter, s.login)
+	r.Post("/refresh", s.authLimiter, s.requireRefresh, s.refresh)
 	r.Post("/logout", s.requireAccess, s.logout)
 	if !s.Config.Production() { // development helpers, as in the course
 		r.Get("/user/:id", s.requireAccess, requireAdmin, s.getUser)
@@ -36,8 +35,10 @@ func (s *Server) registerUserRoutes(r fiber.Router) {
 	}
 }
 
-// authRateLimit limits /register, /login and /refresh per client IP, to
-// slow down password guessing. AUTH_RATE_LIMIT=0 turns it off.
+// authRateLimit limits /register, /login, /refresh and the admin sign-in
+// per client IP, together, to slow down password guessing. The count lives
+// in process memory, so each replica keeps its own. AUTH_RATE_LIMIT=0
+// turns it off.
 func (s *Server) authRateLimit() fiber.Handler {
 	if s.Config.AuthRateLimit == 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }

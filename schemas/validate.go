@@ -60,10 +60,10 @@ func ruleMessage(fe validator.FieldError) string {
 		return "Field may not be empty."
 	case "min":
 		if isString {
-			return fmt.Sprintf("Must be at least %s characters long.", fe.Param())
+			return fmt.Sprintf("Must be at least %s %s long.", fe.Param(), plural(fe.Param(), "character", "characters"))
 		}
 		if isList {
-			return fmt.Sprintf("Must have at least %s entries.", fe.Param())
+			return fmt.Sprintf("Must have at least %s %s.", fe.Param(), plural(fe.Param(), "entry", "entries"))
 		}
 		return "Must be greater than or equal to " + fe.Param() + "."
 	case "max":
@@ -90,4 +90,12 @@ func ruleMessage(fe validator.FieldError) string {
 		return "Must not contain control characters."
 	}
 	return "Invalid value."
+}
+
+// plural picks the word that agrees with the count n ("1 entry", "2 entries").
+func plural(n, one, many string) string {
+	if n == "1" {
+		return one
+	}
+	return many
 }
