@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"database/sql"
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,15 +87,55 @@ func (s *Server) getStore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var store models.Store
-	err = s.DB.WithContext(c.UserContext()).Preload("Items", byID).Preload("Tags", byID).Take(&store, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return errStoreNotFound
-	}
+	store, err := loadStore(s.DB.WithContext(c.UserContext()), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(schemas.NewStore(store))
+}
+
+// storeWithItems reads a store and its items in one statement: one row per
+// item, or a single row with NULL item columns.
+const storeWithItems = `
+SELECT s.id, s.name, i.id, i.name, i.price_cents, i.description
+FROM stores s
+LEFT JOIN items i ON i.store_id = s.id
+WHERE s.id = ?
+ORDER BY i.id`
+
+// loadStore reads one store with its items and tags in two statements
+// whatever their number, scanning rows directly: a store page is read
+// often and can hold many items. errStoreNotFound if there is no such store.
+func loadStore(db *gorm.DB, id int64) (models.Store, error) {
+	var store models.Store
+	rows, err := db.Raw(storeWithItems, id).Rows()
+	if err != nil {
+		return store, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var item struct {
+			ID          sql.NullInt64
+			Name        sql.NullString
+			PriceCents  sql.NullInt64
+			Description *string
+		}
+		if err := rows.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
+			return store, err
+		}
+		if item.ID.Valid {
+			store.Items = append(store.Items, models.Item{ID: item.ID.Int64, Name: item.Name.String,
+				PriceCents: item.PriceCents.Int64, Description: item.Description, StoreID: store.ID})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store, err
+	}
+	if store.ID == 0 {
+		return store, errStoreNotFound
+	}
+	err = db.Model(&models.Tag{}).Select("id", "name", "store_id").Where("store_id = ?", id).Order("id").Find(&store.Tags).Error
+	return store, err
 }
 
 // deleteStore handles DELETE /stores/:id. One DELETE statement is one
