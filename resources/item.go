@@ -31,9 +31,12 @@ var (
 	}
 )
 
-// withStoreAndTags preloads what an Item response shows.
+// withStoreAndTags loads what an Item response shows: the store joined in
+// the same statement, the tags preloaded (a fixed two statements more).
+// Conditions on items must name the table ("items.id"): stores has
+// columns of the same names.
 func withStoreAndTags(db *gorm.DB) *gorm.DB {
-	return db.Preload("Store").Preload("Tags", byID)
+	return db.Joins("Store").Preload("Tags", byID)
 }
 
 // itemWithStoreAndTags reads an item, its store and its tags in one
