@@ -46,18 +46,22 @@ type adminPanel struct {
 	csrfKey []byte // signs CSRF tokens (see admin_csrf.go)
 }
 
-// registerAdminRoutes mounts the panel under /admin.
+// registerAdminRoutes mounts the panel under /admin. Every middleware of
+// the group is wrapped in panelOnly (or, for the CSRF middleware, told by
+// its Next option): Fiber v2 runs a group's middleware for every path that
+// merely starts with the prefix, such as /adminx or /administrator, and
+// those belong to the API, which answers them with its JSON 404.
 func (s *Server) registerAdminRoutes(app *fiber.App) {
 	a := &adminPanel{Server: s, csrfKey: deriveKey(s.Config.JWTSecret, "stores-api admin csrf")}
-	r := app.Group(adminPrefix, a.catchErrors, adminHeaders)
+	r := app.Group(adminPrefix, panelOnly(a.catchErrors), panelOnly(adminHeaders))
 	r.Get("/static/:name", serveAdminAsset)
 	r.Use(a.csrfProtection())
 
 	r.Get("/login", a.loginPage)
-	r.Post("/login", s.authRateLimit(), a.signIn)
+	r.Post("/login", s.authLimiter, a.signIn) // the API's limiter: one budget for every sign-in route
 	r.Post("/logout", a.signOut)
 
-	r.Use(a.requireSession)
+	r.Use(panelOnly(a.requireSession))
 	r.Get("/", a.dashboard)
 	r.Get("/stores", a.listStores)
 	r.Post("/stores", a.createStore)
@@ -80,7 +84,27 @@ func (s *Server) registerAdminRoutes(app *fiber.App) {
 	r.Post("/users/:id/admin", a.setUserAdmin)
 	r.Get("/users/:id/delete", a.confirmDeleteUser)
 	r.Post("/users/:id/delete", a.deleteUser)
-	r.Use(func(*fiber.Ctx) error { return errAdminNotFound })
+	r.Use(panelOnly(func(*fiber.Ctx) error { return errAdminNotFound }))
+}
+
+// inPanel reports whether the request is for the panel: /admin itself or a
+// path below it. Fiber matches paths without case by default, and so does
+// this.
+func inPanel(c *fiber.Ctx) bool {
+	p := c.Path()
+	n := len(adminPrefix)
+	return len(p) >= n && strings.EqualFold(p[:n], adminPrefix) && (len(p) == n || p[n] == '/')
+}
+
+// panelOnly runs h for the panel's requests and passes any other request
+// on untouched, to the API's routes and its 404.
+func panelOnly(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !inPanel(c) {
+			return c.Next()
+		}
+		return h(c)
+	}
 }
 
 // Errors only the panel shows.
@@ -155,7 +179,8 @@ func (a *adminPanel) errorPage(c *fiber.Ctx, err error) error {
 		"The server could not complete this request. Try again in a moment.")
 }
 
-// page is what every page shows around its content. Page types embed it.
+// adminPage is what every page shows around its content. Page types
+// embed it.
 type adminPage struct {
 	Title  string
 	Nav    string     // the menu entry to mark as current
@@ -167,7 +192,7 @@ type adminPage struct {
 
 func (p *adminPage) base() *adminPage { return p }
 
-// view is any page type: a struct embedding page.
+// adminView is any page type: a struct embedding adminPage.
 type adminView interface{ base() *adminPage }
 
 // errorView is the page of an error no form could show.
@@ -275,9 +300,10 @@ func serveAdminAsset(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-// form is what one HTML form shows again after a failed submit: the values
-// as typed and the problems, per field (keyed like the JSON API's fields)
-// or for the whole form. Its methods accept a nil form, an empty one.
+// adminForm is what one HTML form shows again after a failed submit: the
+// values as typed and the problems, per field (keyed like the JSON API's
+// fields) or for the whole form. Its methods accept a nil form, an empty
+// one.
 type adminForm struct {
 	ID     string // prefixes the ids of its inputs, unique on the page
 	Values map[string]string
@@ -461,11 +487,14 @@ func (a *adminPanel) takeNotice(c *fiber.Ctx) string {
 
 // csrfProtection is Fiber's CSRF middleware, with the token in a hidden
 // form field checked against a cookie (double submit) and signed so that
-// every replica accepts the tokens any replica issued. The cookie is
-// Secure on HTTPS and in production, which needs two configurations.
+// every replica accepts the tokens any replica issued. A token is bound to
+// the session it was issued for (see matchCSRFToSession), so signing in
+// or out makes every earlier token useless. The cookie is Secure on HTTPS
+// and in production, which needs two configurations.
 func (a *adminPanel) csrfProtection() fiber.Handler {
 	newHandler := func(secure bool) fiber.Handler {
 		return csrf.New(csrf.Config{
+			Next:           func(c *fiber.Ctx) bool { return !inPanel(c) },
 			KeyLookup:      "form:" + csrfField,
 			CookieName:     csrfCookie,
 			CookiePath:     adminPrefix,
@@ -473,14 +502,20 @@ func (a *adminPanel) csrfProtection() fiber.Handler {
 			CookieSecure:   secure,
 			CookieSameSite: fiber.CookieSameSiteLaxMode,
 			Expiration:     csrfTTL,
-			KeyGenerator:   func() string { return newCSRFToken(a.csrfKey) },
-			Storage:        csrfTokens{key: a.csrfKey},
-			ContextKey:     localsCSRF,
-			ErrorHandler:   func(*fiber.Ctx, error) error { return errBadCSRF },
+			// matchCSRFToSession hands every safe request a valid token of
+			// its session, so the middleware never needs to make one; if
+			// it did, a signed-out token is the harmless choice.
+			KeyGenerator: func() string { return newCSRFToken(a.csrfKey, "") },
+			Storage:      csrfTokens{key: a.csrfKey},
+			ContextKey:   localsCSRF,
+			ErrorHandler: func(*fiber.Ctx, error) error { return errBadCSRF },
 		})
 	}
 	plain, secure := newHandler(false), newHandler(true)
 	return func(c *fiber.Ctx) error {
+		if inPanel(c) {
+			a.matchCSRFToSession(c)
+		}
 		if a.secureCookies(c) {
 			return secure(c)
 		}

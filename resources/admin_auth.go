@@ -10,7 +10,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
-	"gorm.io/gorm"
 
 	"stores-api/models"
 	"stores-api/schemas"
@@ -31,11 +30,20 @@ const adminSessionType = "admin_session"
 // expired, signed out, or its user was deleted.
 var errSessionEnded = errors.New("admin session ended")
 
-// adminUser is the signed-in admin, as the database has it now.
+// adminUser is the signed-in admin.
 type adminUser struct {
 	ID     int64
 	Email  string
 	claims *Claims
+}
+
+// sessionClaims are the API's claims plus the email the panel shows. An
+// account's email never changes and ids are never reused, so the session
+// may carry it, and checking a session on each request takes the API's
+// one query (tokenState) instead of also reading the user's row.
+type sessionClaims struct {
+	Claims
+	Email string `json:"email"`
 }
 
 // currentAdmin is the admin requireSession let through, or nil.
@@ -46,27 +54,31 @@ func currentAdmin(c *fiber.Ctx) *adminUser {
 
 // issueSession signs a session for user with the API's key and claims,
 // with a jti the blocklist can revoke.
-func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *Claims, error) {
-	claims := &Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   strconv.FormatInt(user.ID, 10),
-			ID:        rand.Text(),
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(adminSessionTTL)),
+func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *sessionClaims, error) {
+	claims := &sessionClaims{
+		Claims: Claims{
+			RegisteredClaims: jwt.RegisteredClaims{
+				Subject:   strconv.FormatInt(user.ID, 10),
+				ID:        rand.Text(),
+				IssuedAt:  jwt.NewNumericDate(now),
+				NotBefore: jwt.NewNumericDate(now),
+				ExpiresAt: jwt.NewNumericDate(now.Add(adminSessionTTL)),
+			},
+			Type: adminSessionType,
 		},
-		Type: adminSessionType,
+		Email: user.Email,
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.Config.JWTSecret)
 	return signed, claims, err
 }
 
-// parseSession verifies the cookie's signature, expiry and claims.
-func (a *adminPanel) parseSession(raw string) (*Claims, int64, error) {
-	claims := &Claims{}
+// parseSession verifies the cookie's signature, expiry and claims. A
+// session without an email predates sessionClaims: it must sign in again.
+func (a *adminPanel) parseSession(raw string) (*sessionClaims, int64, error) {
+	claims := &sessionClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return a.Config.JWTSecret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
-	if err != nil || claims.Type != adminSessionType || claims.ID == "" {
+	if err != nil || claims.Type != adminSessionType || claims.ID == "" || claims.Email == "" {
 		return nil, 0, errSessionEnded
 	}
 	userID, err := strconv.ParseInt(claims.Subject, 10, 64)
@@ -76,11 +88,28 @@ func (a *adminPanel) parseSession(raw string) (*Claims, int64, error) {
 	return claims, userID, nil
 }
 
+// sessionJTI is the jti of the request's session cookie if its signature
+// and expiry are good, "" otherwise. It does not ask the database: the
+// CSRF check uses it to tell sessions apart, and requireSession decides
+// whether the session is still usable.
+func (a *adminPanel) sessionJTI(c *fiber.Ctx) string {
+	raw := c.Cookies(sessionCookie)
+	if raw == "" {
+		return ""
+	}
+	claims, _, err := a.parseSession(raw)
+	if err != nil {
+		return ""
+	}
+	return claims.ID
+}
+
 // readSession checks the session cookie as the API checks its tokens, on
-// every request: signature and expiry, then the blocklist and the user's
-// row, so a sign-out, a deleted user or a demotion applies at once. It
-// returns errSessionEnded when there is no usable session.
-func (a *adminPanel) readSession(c *fiber.Ctx) (*Claims, models.User, error) {
+// every request: signature and expiry, then, in the API's one query, the
+// blocklist and the user's row, so a sign-out, a deleted user or a
+// demotion applies at once. It returns errSessionEnded when there is no
+// usable session.
+func (a *adminPanel) readSession(c *fiber.Ctx) (*sessionClaims, models.User, error) {
 	var user models.User
 	raw := c.Cookies(sessionCookie)
 	if raw == "" {
@@ -90,19 +119,14 @@ func (a *adminPanel) readSession(c *fiber.Ctx) (*Claims, models.User, error) {
 	if err != nil {
 		return nil, user, err
 	}
-	ctx := c.UserContext()
-	revoked, err := a.Blocklist.IsRevoked(ctx, claims.ID)
+	state, err := a.tokenState(c, claims.ID, userID)
 	if err != nil {
 		return nil, user, err
 	}
-	if revoked {
+	if state.Revoked || !state.UserExists {
 		return nil, user, errSessionEnded
 	}
-	err = a.DB.WithContext(ctx).Take(&user, userID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, user, errSessionEnded
-	}
-	return claims, user, err
+	return claims, models.User{ID: userID, Email: claims.Email, IsAdmin: state.IsAdmin}, nil
 }
 
 // requireSession lets a signed-in admin through. Anyone else is sent to
@@ -128,7 +152,7 @@ func (a *adminPanel) requireSession(c *fiber.Ctx) error {
 			adminPage: adminPage{Title: "Admin access required"}, Email: user.Email, SignedIn: true,
 		})
 	}
-	c.Locals(localsAdmin, &adminUser{ID: user.ID, Email: user.Email, claims: claims})
+	c.Locals(localsAdmin, &adminUser{ID: user.ID, Email: user.Email, claims: &claims.Claims})
 	return c.Next()
 }
 
@@ -187,12 +211,14 @@ func (a *adminPanel) signIn(c *fiber.Ctx) error {
 		return err
 	}
 	c.Cookie(a.cookie(c, sessionCookie, token, claims.ExpiresAt.Time))
+	a.renewCSRF(c, claims.ID)
 	return a.redirectWith(c, next, "Signed in as "+user.Email+".")
 }
 
 // signOut handles POST /admin/logout: the session's jti goes on the same
 // blocklist as the API's logout, so a copy of the cookie stops working
-// too. It works for a demoted admin as well.
+// too, and the session's CSRF token is replaced. It works for a demoted
+// admin as well.
 func (a *adminPanel) signOut(c *fiber.Ctx) error {
 	if claims, _, err := a.parseSession(c.Cookies(sessionCookie)); err == nil {
 		if err := a.Blocklist.Revoke(c.UserContext(), nil, claims.ID, claims.ExpiresAt.Time); err != nil {
@@ -200,6 +226,7 @@ func (a *adminPanel) signOut(c *fiber.Ctx) error {
 		}
 	}
 	c.Cookie(a.cookie(c, sessionCookie, "", cookieDeleted))
+	a.renewCSRF(c, "")
 	return a.redirectWith(c, adminPrefix+"/login", "Signed out.")
 }
 

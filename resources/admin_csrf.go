@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // csrfTTL is how long a CSRF token is accepted. It outlives the admin
@@ -21,17 +23,19 @@ const csrfTTL = adminSessionTTL + time.Hour
 var errBadCSRF = errors.New("missing or invalid CSRF token")
 
 // csrfTokens is the CSRF middleware's token storage, without state: a
-// token is random bytes, an expiry and an HMAC of both, so it is valid
-// wherever the secret is known. The middleware's default, a map in
-// memory, forgets tokens on restart and does not share them between
-// replicas, so a form served by one replica would be refused by another.
+// token is random bytes, an expiry, the session it belongs to and an HMAC
+// of all three, so it is valid wherever the secret is known. The
+// middleware's default, a map in memory, forgets tokens on restart and
+// does not share them between replicas, so a form served by one replica
+// would be refused by another.
 type csrfTokens struct {
 	key []byte
 }
 
-// newCSRFToken returns "<random>.<expiry>.<mac>".
-func newCSRFToken(key []byte) string {
-	body := rand.Text() + "." + strconv.FormatInt(time.Now().Add(csrfTTL).Unix(), 10)
+// newCSRFToken returns "<random>.<expiry>.<session>.<mac>" for the session
+// whose jti is given, "" when signed out.
+func newCSRFToken(key []byte, jti string) string {
+	body := rand.Text() + "." + strconv.FormatInt(time.Now().Add(csrfTTL).Unix(), 10) + "." + csrfSession(key, jti)
 	return body + "." + csrfMAC(key, body)
 }
 
@@ -41,16 +45,33 @@ func csrfMAC(key []byte, body string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Get answers whether token is one we issued and still valid: a non-nil
-// value means yes.
-func (t csrfTokens) Get(token string) ([]byte, error) {
+// csrfSession names a session in a token without showing its jti. The NUL
+// keeps it apart from a token's MAC: token bodies never contain one.
+func csrfSession(key []byte, jti string) string {
+	return csrfMAC(key, "session\x00"+jti)[:22]
+}
+
+// checkCSRFToken returns the session a token was issued for, if the token
+// is one we issued and it has not expired.
+func checkCSRFToken(key []byte, token string) (session string, ok bool) {
 	body, mac, ok := cutLast(token, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(csrfMAC(t.key, body))) {
-		return nil, nil
+	if !ok || !hmac.Equal([]byte(mac), []byte(csrfMAC(key, body))) {
+		return "", false
 	}
-	_, expiry, _ := cutLast(body, ".")
+	rest, session, _ := cutLast(body, ".")
+	_, expiry, _ := cutLast(rest, ".")
 	exp, err := strconv.ParseInt(expiry, 10, 64)
 	if err != nil || time.Now().Unix() >= exp {
+		return "", false
+	}
+	return session, true
+}
+
+// Get answers whether token is one we issued and still valid: a non-nil
+// value means yes. Whether it belongs to the request's session is checked
+// before, by matchCSRFToSession, which can see the request.
+func (t csrfTokens) Get(token string) ([]byte, error) {
+	if _, ok := checkCSRFToken(t.key, token); !ok {
 		return nil, nil
 	}
 	return []byte{1}, nil
@@ -67,6 +88,36 @@ func (csrfTokens) Reset() error { return nil }
 
 // Close is a no-op.
 func (csrfTokens) Close() error { return nil }
+
+// matchCSRFToSession runs before the CSRF middleware and lets it see the
+// CSRF cookie only if it holds a valid token of the request's session (the
+// jti of a session cookie with a good signature, or none). Otherwise a
+// form is refused, as the cookie no longer matches its field, and a page
+// gets a fresh token of its session in place of the cookie, which the
+// middleware then sends back. So a token seen before sign-in, or during a
+// session that has ended, is worthless: it cannot be planted in a browser
+// ahead of a sign-in, and it does not outlive a sign-out.
+func (a *adminPanel) matchCSRFToSession(c *fiber.Ctx) {
+	jti := a.sessionJTI(c)
+	if session, ok := checkCSRFToken(a.csrfKey, c.Cookies(csrfCookie)); ok && session == csrfSession(a.csrfKey, jti) {
+		return
+	}
+	c.Request().Header.DelCookie(csrfCookie)
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
+		c.Request().Header.SetCookie(csrfCookie, newCSRFToken(a.csrfKey, jti))
+	}
+}
+
+// renewCSRF replaces the CSRF token at sign-in and sign-out with one of
+// the session now starting (jti) or of none (""). matchCSRFToSession would
+// refuse the old token from now on anyway; this spares the next page a
+// round of replacing it.
+func (a *adminPanel) renewCSRF(c *fiber.Ctx, jti string) {
+	token := newCSRFToken(a.csrfKey, jti)
+	c.Cookie(a.cookie(c, csrfCookie, token, time.Now().Add(csrfTTL)))
+	c.Locals(localsCSRF, token)
+}
 
 func cutLast(s, sep string) (before, after string, found bool) {
 	i := strings.LastIndex(s, sep)

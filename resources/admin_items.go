@@ -1,7 +1,6 @@
 package resources
 
 import (
-	"errors"
 	"mime"
 	"net/url"
 	"slices"
@@ -47,7 +46,7 @@ func (f adminItemFilter) params() url.Values {
 // scope narrows a query on items to the filter.
 func (f adminItemFilter) scope(db *gorm.DB) *gorm.DB {
 	if f.Q != "" {
-		db = db.Where(`lower(items.name) LIKE ? ESCAPE '\'`, "%"+escapeLikeText(strings.ToLower(f.Q))+"%")
+		db = db.Where(`lower(items.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Q))+"%")
 	}
 	if f.StoreID != 0 {
 		db = db.Where("items.store_id = ?", f.StoreID)
@@ -56,11 +55,6 @@ func (f adminItemFilter) scope(db *gorm.DB) *gorm.DB {
 		db = db.Where("EXISTS (SELECT 1 FROM items_tags WHERE items_tags.item_id = items.id AND items_tags.tag_id = ?)", f.TagID)
 	}
 	return db
-}
-
-// escapeLikeText makes % and _ match themselves in a LIKE pattern.
-func escapeLikeText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // adminTagGroup is the tags of one store, for the tag filter.
@@ -93,7 +87,7 @@ func (a *adminPanel) listItems(c *fiber.Ctx) error {
 	if err := db.Model(&models.Item{}).Scopes(filter.scope).Count(&total).Error; err != nil {
 		return err
 	}
-	v.Pager = newPager(c, "/admin/items", filter.params(), total, itemsPerPage)
+	v.Pager = newPager(queryID(c, "page"), "/admin/items", filter.params(), total, itemsPerPage)
 	err := withStoreAndTags(db).Scopes(filter.scope).Order("lower(items.name), items.id").
 		Limit(itemsPerPage).Offset(int(v.Pager.Offset())).Find(&v.Items).Error
 	if err != nil {
@@ -311,8 +305,9 @@ func (a *adminPanel) updateItem(c *fiber.Ctx) error {
 }
 
 // setItemTags handles POST /admin/items/:id/tags: the ticked tags end up
-// linked and the others unlinked, all or nothing, through the same link
-// and unlink functions as the API.
+// linked and the others unlinked, all or nothing. New links go through the
+// API's linkItemTags, which checks that they are tags of the item's store;
+// the rest are unlinked by one DELETE, whatever their number.
 func (a *adminPanel) setItemTags(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", errItemNotFound)
 	if err != nil {
@@ -343,12 +338,12 @@ func (a *adminPanel) setItemTags(c *fiber.Ctx) error {
 			}
 			linked = len(add)
 		}
-		for _, tagID := range without(have, want) {
-			// Unlinked meanwhile through the API is what was asked for.
-			if _, _, err := a.unlinkItemTag(tx, id, tagID); err != nil && !errors.Is(err, errNotLinked) {
-				return err
+		if remove := without(have, want); len(remove) > 0 {
+			res := tx.Where("item_id = ? AND tag_id IN ?", id, remove).Delete(&models.ItemTag{})
+			if res.Error != nil {
+				return res.Error
 			}
-			unlinked++
+			unlinked = int(res.RowsAffected)
 		}
 		return nil
 	})

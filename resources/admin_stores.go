@@ -69,7 +69,7 @@ func (a *adminPanel) storesPage(c *fiber.Ctx, create *adminForm) (*storesView, e
 	if err := db.Model(&models.Store{}).Count(&total).Error; err != nil {
 		return nil, err
 	}
-	v.Pager = newPager(c, "/admin/stores", nil, total, storesPerPage)
+	v.Pager = newPager(queryID(c, "page"), "/admin/stores", nil, total, storesPerPage)
 	err := storeCounts(db).Order("lower(stores.name), stores.id").
 		Limit(storesPerPage).Offset(int(v.Pager.Offset())).Scan(&v.Stores).Error
 	return v, err
@@ -331,11 +331,11 @@ type adminPager struct {
 // Offset is the number of rows before the page.
 func (p adminPager) Offset() int64 { return (p.Page - 1) * p.perPage }
 
-// newPager reads ?page= and clamps it to the pages that exist, so any
-// value, garbage included, shows a real page.
-func newPager(c *fiber.Ctx, path string, params url.Values, total, perPage int64) adminPager {
+// newPager clamps the page asked for (0 when none or garbage) to the pages
+// that exist, so any value shows a real page.
+func newPager(page int64, path string, params url.Values, total, perPage int64) adminPager {
 	p := adminPager{Total: total, perPage: perPage, Pages: max(1, (total+perPage-1)/perPage)}
-	p.Page = min(max(1, queryID(c, "page")), p.Pages)
+	p.Page = min(max(1, page), p.Pages)
 	link := func(n int64) string {
 		q := url.Values{}
 		for k, v := range params {

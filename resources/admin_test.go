@@ -303,7 +303,8 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 			return s
 		}
 		now := time.Now()
-		valid := jwt.MapClaims{"sub": "1", "jti": "j1", "type": "admin_session", "exp": now.Add(time.Hour).Unix()}
+		valid := jwt.MapClaims{"sub": "1", "jti": "j1", "type": "admin_session", "email": adminEmail, "exp": now.Add(time.Hour).Unix()}
+		noEmail := jwt.MapClaims{"sub": "1", "jti": "j5", "type": "admin_session", "exp": now.Add(time.Hour).Unix()}
 		expired := jwt.MapClaims{"sub": "1", "jti": "j2", "type": "admin_session", "exp": now.Add(-time.Minute).Unix()}
 		access := jwt.MapClaims{"sub": "1", "jti": "j3", "type": "access", "exp": now.Add(time.Hour).Unix()}
 		noExp := jwt.MapClaims{"sub": "1", "jti": "j4", "type": "admin_session"}
@@ -312,6 +313,7 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 			"expired":            sign(secret, expired),
 			"API access token":   sign(secret, access),
 			"no expiry":          sign(secret, noExp),
+			"no email":           sign(secret, noEmail),
 			"other secret":       sign([]byte("another-secret-another-secret-another"), valid),
 			"not a token at all": "garbage",
 		} {
@@ -687,4 +689,166 @@ func TestAdminDatabaseDownIsAPage(t *testing.T) {
 		conn.Close()
 	}
 	expectHTML(t, a.get("/admin/stores"), http.StatusOK, "Stores")
+}
+
+// Fiber runs a group's middleware for every path that merely starts with
+// the group's prefix. Those paths are the API's: its JSON 404, not the
+// panel's sign-in redirect, CSRF page or HTML 404.
+func TestAdminLeavesPathsThatOnlyStartWithAdminToTheAPI(t *testing.T) {
+	e := newEnv(t)
+	want := e.do("GET", "/no-such-route", nil, "")
+	wantBody := expectError(t, want, http.StatusNotFound, "")
+	for name, a := range map[string]*adminClient{"signed out": e.adminClient(), "signed in": e.adminSession()} {
+		t.Run(name, func(t *testing.T) {
+			token := a.csrf()
+			for _, r := range []response{
+				a.get("/adminx"),
+				a.get("/administrator"),
+				a.get("/admin.php"),
+				a.get("/adminfoo/login"),
+				a.postRaw("/adminfoo", "application/x-www-form-urlencoded", "_csrf="+token),
+				a.postRaw("/administrator/login", "application/x-www-form-urlencoded", ""),
+				a.send(httptest.NewRequest(http.MethodDelete, "/adminx", nil)),
+			} {
+				body := expectError(t, r, http.StatusNotFound, wantBody["message"].(string))
+				if len(body) != len(wantBody) {
+					t.Fatalf("envelope %v, want the shape of %v", body, wantBody)
+				}
+				if cookies := r.Header.Values("Set-Cookie"); len(cookies) > 0 {
+					t.Fatalf("a path outside the panel set cookies: %v", cookies)
+				}
+			}
+		})
+	}
+	// The panel itself, with or without a trailing slash or capitals, is
+	// still the panel.
+	a := e.adminClient()
+	expectRedirect(t, a.get("/admin"), "/admin/login?next=%2Fadmin")
+	expectRedirect(t, a.get("/admin/"), "/admin/login?next=%2Fadmin%2F")
+	expectHTML(t, a.get("/ADMIN/login"), http.StatusOK, "Sign in")
+	expectHTML(t, a.postRaw("/admin/nope", "application/x-www-form-urlencoded", ""), http.StatusForbidden, "This form has expired")
+}
+
+// A CSRF token belongs to one session: the one seen before signing in (or
+// planted in the browser by someone else) stops working at sign-in, and
+// the session's stops working at sign-out.
+func TestAdminRenewsTheCSRFTokenAtSignInAndSignOut(t *testing.T) {
+	e := newEnv(t)
+	e.register(adminEmail)
+	a := e.adminClient()
+	before := a.csrf()
+	r := a.signIn(adminEmail)
+	expectRedirect(t, r, "/admin")
+	during := cookieOf(t, r, "admin_csrf").Value
+	if during == "" || during == before {
+		t.Fatalf("the CSRF token was not renewed at sign-in: %q", during)
+	}
+	a.cookies["admin_csrf"] = before
+	r = a.post("/admin/stores", url.Values{"name": {"Planted"}, "_csrf": {before}})
+	expectHTML(t, r, http.StatusForbidden, "This form has expired")
+	if n := e.count("stores"); n != 0 {
+		t.Fatal("a form with the token from before sign-in was accepted")
+	}
+	// The next page hands out a token of the session again.
+	expectHTML(t, a.get("/admin/stores"), http.StatusOK, "Stores")
+	if a.cookies["admin_csrf"] == before {
+		t.Fatal("a page kept the token from before sign-in")
+	}
+	a.cookies["admin_csrf"] = during
+	expectRedirect(t, a.post("/admin/stores", url.Values{"name": {"Real"}}), "/admin/stores/1")
+
+	r = a.post("/admin/logout", nil)
+	expectRedirect(t, r, "/admin/login")
+	if after := cookieOf(t, r, "admin_csrf").Value; after == "" || after == during {
+		t.Fatalf("the CSRF token was not renewed at sign-out: %q", after)
+	}
+	a.cookies["admin_csrf"] = during
+	r = a.post("/admin/login", url.Values{"email": {adminEmail}, "password": {password}, "_csrf": {during}})
+	expectHTML(t, r, http.StatusForbidden, "This form has expired")
+	if _, ok := a.cookies["admin_session"]; ok {
+		t.Fatal("signed in with the token of the session that ended")
+	}
+	delete(a.cookies, "admin_csrf")
+	expectRedirect(t, a.signIn(adminEmail), "/admin")
+}
+
+// Unticking tags takes the same statements whatever their number: one
+// DELETE, not one unlink per tag.
+func TestAdminUnlinksTagsInOneStatement(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	storeID := e.mustCreateStore("Shop")
+	itemID := e.mustCreateItem(storeID, "Apple", "1")
+	var tags []string
+	var ids []int64
+	for i := range 6 {
+		id := e.mustCreateTag(storeID, fmt.Sprint("tag ", i))
+		ids = append(ids, id)
+		tags = append(tags, strconv.FormatInt(id, 10))
+	}
+	e.mustLink(itemID, ids...)
+	path := fmt.Sprintf("/admin/items/%d/tags", itemID)
+	counter := countStatements(t, e.DB.Gorm)
+	one := counter.measure(func() { expectRedirect(t, a.post(path, url.Values{"tag_ids": tags[1:]}), path[:len(path)-5]+"#tags") })
+	expectHTML(t, a.get(path[:len(path)-5]), http.StatusOK, "Tags saved: 0 tags linked, 1 unlinked.")
+	five := counter.measure(func() { expectRedirect(t, a.post(path, nil), path[:len(path)-5]+"#tags") })
+	expectHTML(t, a.get(path[:len(path)-5]), http.StatusOK, "Tags saved: 0 tags linked, 5 unlinked.")
+	if one != five {
+		t.Fatalf("unlinking 1 tag took %d statements, 5 tags %d", one, five)
+	}
+	if n := e.count("items_tags"); n != 0 {
+		t.Fatalf("%d links left", n)
+	}
+}
+
+// The session is checked on each request with the API's one query for
+// tokens: revoked, and the user's admin flag.
+func TestAdminChecksTheSessionInOneQuery(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	counter := countStatements(t, e.DB.Gorm)
+	n := counter.measure(func() { expectHTML(t, a.get("/admin/nope"), http.StatusNotFound, "There is no such page.") })
+	if n != 1 {
+		t.Fatalf("checking the session took %d statements, want 1", n)
+	}
+	// What the page shows comes from the session and that query.
+	expectHTML(t, a.get("/admin"), http.StatusOK, adminEmail)
+}
+
+// The admin sign-in and the API's /register, /login and /refresh share one
+// budget per client: a second limiter would double what a guesser gets.
+func TestAdminSignInSharesTheAPIRateLimit(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"AUTH_RATE_LIMIT": "3"})
+	e.register(adminEmail)
+	for range 2 {
+		r := e.do("POST", "/login", map[string]string{"email": adminEmail, "password": "wrong password"}, "")
+		expectError(t, r, http.StatusUnauthorized, "")
+	}
+	a := e.adminClient()
+	r := a.signIn(adminEmail)
+	expectHTML(t, r, http.StatusTooManyRequests, "Too many attempts")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	expectError(t, e.do("POST", "/login", map[string]string{"email": adminEmail, "password": password}, ""),
+		http.StatusTooManyRequests, "")
+}
+
+// A refused action on the user list shows the page the form was on.
+func TestAdminRefusalKeepsTheUserListPage(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	for i := range 60 {
+		err := e.DB.Gorm.Exec("INSERT INTO users (email, password_hash, is_admin) VALUES (?, 'x', ?)",
+			fmt.Sprintf("user%02d@example.com", i), false).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last int64
+	e.DB.Gorm.Raw("SELECT max(id) FROM users").Scan(&last)
+	r := a.post(fmt.Sprintf("/admin/users/%d/admin", last), url.Values{"admin": {"maybe"}, "page": {"2"}})
+	expectHTML(t, r, http.StatusUnprocessableEntity, "Page 2 of 2", "user59@example.com", "Choose promote or demote.")
+	r = a.post(fmt.Sprintf("/admin/users/%d/admin", last), url.Values{"admin": {"maybe"}, "page": {"x"}})
+	expectHTML(t, r, http.StatusUnprocessableEntity, "Page 1 of 2")
 }

@@ -30,15 +30,16 @@ type usersView struct {
 	Pager adminPager
 }
 
-// usersPage loads a page of users; failedID's row shows failure.
-func (a *adminPanel) usersPage(c *fiber.Ctx, failedID int64, failure string) (*usersView, error) {
+// usersPage loads page of the user list (0 for the first); failedID's row
+// shows failure.
+func (a *adminPanel) usersPage(c *fiber.Ctx, page, failedID int64, failure string) (*usersView, error) {
 	v := &usersView{adminPage: adminPage{Title: "Users", Nav: "users"}}
 	db := a.db(c)
 	var total int64
 	if err := db.Model(&models.User{}).Count(&total).Error; err != nil {
 		return nil, err
 	}
-	v.Pager = newPager(c, "/admin/users", nil, total, usersPerPage)
+	v.Pager = newPager(page, "/admin/users", nil, total, usersPerPage)
 	var users []models.User
 	if err := db.Order("id").Limit(usersPerPage).Offset(int(v.Pager.Offset())).Find(&users).Error; err != nil {
 		return nil, err
@@ -54,9 +55,9 @@ func (a *adminPanel) usersPage(c *fiber.Ctx, failedID int64, failure string) (*u
 	return v, nil
 }
 
-// listUsers handles GET /admin/users.
+// listUsers handles GET /admin/users?page=.
 func (a *adminPanel) listUsers(c *fiber.Ctx) error {
-	v, err := a.usersPage(c, 0, "")
+	v, err := a.usersPage(c, queryID(c, "page"), 0, "")
 	if err != nil {
 		return err
 	}
@@ -76,10 +77,10 @@ func (a *adminPanel) userOf(c *fiber.Ctx) (models.User, error) {
 }
 
 // refuseOnUsers shows the user list again with why an action on one user
-// was refused, on the page the action came from.
+// was refused, on the page the action came from (the form's page field).
 func (a *adminPanel) refuseOnUsers(c *fiber.Ctx, userID int64, e *Error) error {
-	c.Request().URI().QueryArgs().Set("page", formValue(c, "page"))
-	v, err := a.usersPage(c, userID, e.Message)
+	page, _ := parseFormID(formValue(c, "page"))
+	v, err := a.usersPage(c, page, userID, e.Message)
 	if err != nil {
 		return err
 	}
