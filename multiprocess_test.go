@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -10,33 +8,6 @@ import (
 
 	"stores-api/internal/testdb"
 )
-
-// send makes a request with an optional JSON body and token and decodes
-// the JSON answer.
-func (p *serverProcess) send(method, path, token string, body any) (int, map[string]any, error) {
-	var raw []byte
-	if body != nil {
-		raw, _ = json.Marshal(body)
-	}
-	req, err := http.NewRequest(method, p.base+path, bytes.NewReader(raw))
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out, nil
-}
 
 // Several processes on one database, as replicas behind a load balancer:
 // a token revoked through one is refused by the others, and a unique name

@@ -89,11 +89,20 @@ func freePort(t *testing.T) string {
 	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// post sends a JSON body and decodes the JSON answer.
-func (p *serverProcess) post(path, token string, body any) (int, map[string]any, error) {
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", p.base+path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
+// send makes a request with an optional JSON body and token and decodes
+// the JSON answer.
+func (p *serverProcess) send(method, path, token string, body any) (int, map[string]any, error) {
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
+	req, err := http.NewRequest(method, p.base+path, bytes.NewReader(raw))
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -105,6 +114,11 @@ func (p *serverProcess) post(path, token string, body any) (int, map[string]any,
 	var out map[string]any
 	json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out, nil
+}
+
+// post sends a JSON body and decodes the JSON answer.
+func (p *serverProcess) post(path, token string, body any) (int, map[string]any, error) {
+	return p.send("POST", path, token, body)
 }
 
 // adminToken registers the admin and logs in.
