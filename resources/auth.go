@@ -2,6 +2,7 @@ package resources
 
 import (
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"strconv"
 	"time"
@@ -132,17 +133,19 @@ type tokenState struct {
 }
 
 func (s *Server) tokenState(c *fiber.Ctx, jti string, userID int64) (tokenState, error) {
-	var row struct {
-		IsAdmin bool
-		Revoked bool
-	}
-	res := s.DB.WithContext(c.UserContext()).Raw(
+	// Every authenticated request runs this, so it scans the row directly
+	// rather than through GORM's reflection.
+	state := tokenState{UserExists: true}
+	err := s.DB.WithContext(c.UserContext()).Raw(
 		`SELECT u.is_admin, EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?) AS revoked
-		 FROM users u WHERE u.id = ?`, jti, userID).Scan(&row)
-	if res.Error != nil {
-		return tokenState{}, res.Error
+		 FROM users u WHERE u.id = ?`, jti, userID).Row().Scan(&state.IsAdmin, &state.Revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return tokenState{}, nil
 	}
-	return tokenState{UserExists: res.RowsAffected == 1, IsAdmin: row.IsAdmin, Revoked: row.Revoked}, nil
+	if err != nil {
+		return tokenState{}, err
+	}
+	return state, nil
 }
 
 // requireFresh follows the access-token middleware where a token from

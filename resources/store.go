@@ -134,8 +134,26 @@ func loadStore(db *gorm.DB, id int64) (models.Store, error) {
 	if store.ID == 0 {
 		return store, errStoreNotFound
 	}
-	err = db.Model(&models.Tag{}).Select("id", "name", "store_id").Where("store_id = ?", id).Order("id").Find(&store.Tags).Error
+	store.Tags, err = storeTags(db, id)
 	return store, err
+}
+
+// storeTags reads the tags of a store, ordered by id.
+func storeTags(db *gorm.DB, storeID int64) ([]models.Tag, error) {
+	rows, err := db.Raw("SELECT id, name FROM tags WHERE store_id = ? ORDER BY id", storeID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tags []models.Tag
+	for rows.Next() {
+		tag := models.Tag{StoreID: storeID}
+		if err := rows.Scan(&tag.ID, &tag.Name); err != nil {
+			return nil, err
+		}
+		tags = append(tags, tag)
+	}
+	return tags, rows.Err()
 }
 
 // deleteStore handles DELETE /stores/:id. One DELETE statement is one
