@@ -259,24 +259,27 @@ func (s *Server) deleteTag(c *fiber.Ctx) error {
 }
 
 // deleteTagRow deletes a tag that no item carries (errTagInUse otherwise).
-// The "no items" check and the delete are one statement, so a tag cannot
-// gain an item between them.
+// The tag row is locked before the links are counted: linkItemTags holds a
+// share lock on the tags it links, so a link and a delete of one tag run
+// one after the other, and a tag never loses a link it just gained.
 func (s *Server) deleteTagRow(db *gorm.DB, id int64) error {
-	res := db.Where("id = ? AND NOT EXISTS (SELECT 1 FROM items_tags WHERE tag_id = ?)", id, id).Delete(&models.Tag{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 1 {
-		return nil
-	}
-	var n int64
-	if err := db.Model(&models.Tag{}).Where("id = ?", id).Count(&n).Error; err != nil {
-		return err
-	}
-	if n == 0 {
-		return errTagNotFound
-	}
-	return errTagInUse
+	return db.Transaction(func(tx *gorm.DB) error {
+		var tag models.Tag
+		if err := s.forUpdate(tx).Take(&tag, id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errTagNotFound
+			}
+			return err
+		}
+		var links int64
+		if err := tx.Model(&models.ItemTag{}).Where("tag_id = ?", id).Count(&links).Error; err != nil {
+			return err
+		}
+		if links > 0 {
+			return errTagInUse
+		}
+		return tx.Delete(&models.Tag{}, id).Error
+	})
 }
 
 // uniqueIDs drops repeated ids, keeping the first occurrence's order.

@@ -3,6 +3,7 @@ package resources_test
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -144,4 +145,35 @@ func TestDeleteTag(t *testing.T) {
 		t.Errorf("body = %s", r.Body)
 	}
 	expectError(t, e.do("DELETE", fmt.Sprintf("/tags/%d", unused), nil, e.adminToken()), http.StatusNotFound, "Tag not found.")
+}
+
+// A link and a delete of the same tag racing each other: either the link
+// wins and the delete is refused with 409, or the delete wins and the link
+// is refused with 422. Never both 200, which would lose the new link.
+func TestLinkAndDeleteTagRace(t *testing.T) {
+	e := newEnv(t)
+	storeID := e.mustCreateStore("Shop")
+	itemID := e.mustCreateItem(storeID, "Chair", "5")
+	admin := e.adminToken()
+	for round := 0; round < 15; round++ {
+		tagID := e.mustCreateTag(storeID, fmt.Sprint("tag", round))
+		var link, del response
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			link = e.do("POST", fmt.Sprintf("/items/%d/tags", itemID), map[string]any{"tag_ids": []int64{tagID}}, admin)
+		}()
+		go func() {
+			defer wg.Done()
+			del = e.do("DELETE", fmt.Sprintf("/tags/%d", tagID), nil, admin)
+		}()
+		wg.Wait()
+		switch {
+		case link.Status == http.StatusOK && del.Status == http.StatusConflict:
+		case link.Status == http.StatusUnprocessableEntity && del.Status == http.StatusOK:
+		default:
+			t.Fatalf("round %d: link %d %s, delete %d %s", round, link.Status, link.Body, del.Status, del.Body)
+		}
+	}
 }
