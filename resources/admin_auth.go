@@ -1,7 +1,6 @@
 package resources
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/url"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/golang-jwt/jwt/v5"
 
 	"stores-api/models"
 	"stores-api/schemas"
@@ -56,19 +54,10 @@ func currentAdmin(c *fiber.Ctx) *adminUser {
 // with a jti the blocklist can revoke.
 func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *sessionClaims, error) {
 	claims := &sessionClaims{
-		Claims: Claims{
-			RegisteredClaims: jwt.RegisteredClaims{
-				Subject:   strconv.FormatInt(user.ID, 10),
-				ID:        rand.Text(),
-				IssuedAt:  jwt.NewNumericDate(now),
-				NotBefore: jwt.NewNumericDate(now),
-				ExpiresAt: jwt.NewNumericDate(now.Add(adminSessionTTL)),
-			},
-			Type: adminSessionType,
-		},
-		Email: user.Email,
+		Claims: Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, adminSessionTTL), Type: adminSessionType},
+		Email:  user.Email,
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.Config.JWTSecret)
+	signed, err := a.sign(claims)
 	return signed, claims, err
 }
 
@@ -76,8 +65,7 @@ func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *ses
 // session without an email predates sessionClaims: it must sign in again.
 func (a *adminPanel) parseSession(raw string) (*sessionClaims, int64, error) {
 	claims := &sessionClaims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return a.Config.JWTSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+	err := a.parseSigned(raw, claims)
 	if err != nil || claims.Type != adminSessionType || claims.ID == "" || claims.Email == "" {
 		return nil, 0, errSessionEnded
 	}

@@ -177,30 +177,43 @@ func (s *Server) issueToken(user models.User, tokenType string, fresh bool, now 
 	if tokenType == refreshToken {
 		ttl = s.Config.JWTRefreshTTL
 	}
-	claims := &Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   strconv.FormatInt(user.ID, 10),
-			ID:        rand.Text(),
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
-		Type:  tokenType,
-		Fresh: fresh,
-	}
+	claims := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, ttl), Type: tokenType, Fresh: fresh}
 	if tokenType == accessToken {
 		claims.IsAdmin = user.IsAdmin
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.Config.JWTSecret)
+	signed, err := s.sign(claims)
 	return signed, claims, err
+}
+
+// newRegisteredClaims are the standard claims of every token we sign: the
+// user, a random jti for the blocklist, and its lifetime.
+func newRegisteredClaims(userID int64, now time.Time, ttl time.Duration) jwt.RegisteredClaims {
+	return jwt.RegisteredClaims{
+		Subject:   strconv.FormatInt(userID, 10),
+		ID:        rand.Text(),
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	}
+}
+
+// sign signs claims with HS256 and JWT_SECRET_KEY.
+func (s *Server) sign(claims jwt.Claims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.Config.JWTSecret)
+}
+
+// parseSigned verifies a token that does not come through the bearer
+// middleware (a body, a cookie) into claims: HS256 only, exp required.
+func (s *Server) parseSigned(raw string, claims jwt.Claims) error {
+	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.Config.JWTSecret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+	return err
 }
 
 // parseRefreshToken verifies a refresh token given in a body (logout).
 func (s *Server) parseRefreshToken(raw string) (*Claims, int64, error) {
 	claims := &Claims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.Config.JWTSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
-	if err != nil {
+	if err := s.parseSigned(raw, claims); err != nil {
 		return nil, 0, err
 	}
 	userID, err := validClaims(claims)
