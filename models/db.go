@@ -113,28 +113,47 @@ func Close(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
+// slowQuery is how long a statement may take before it is logged.
+const slowQuery = 500 * time.Millisecond
+
 // newGormLogger logs slow queries and real errors through slog. A missing
 // row or a broken unique or foreign key constraint is an answer the
 // handlers turn into a 404, 409 or 422, not something to log.
 func newGormLogger(log *slog.Logger) logger.Interface {
-	return expectedErrorsFilter{logger.NewSlogLogger(log, logger.Config{
-		SlowThreshold:             500 * time.Millisecond,
+	return quietLogger{Interface: logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold:             slowQuery,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
-	})}
+	}), level: logger.Warn}
 }
 
-// expectedErrorsFilter drops constraint violations before they are logged.
-type expectedErrorsFilter struct{ logger.Interface }
-
-func (f expectedErrorsFilter) LogMode(level logger.LogLevel) logger.Interface {
-	return expectedErrorsFilter{f.Interface.LogMode(level)}
+// quietLogger passes on only the statements worth a log line: those that
+// failed unexpectedly or were slow. GORM's own logger renders the SQL of
+// every statement before deciding whether to log it, which costs more CPU
+// than some of the queries it describes. At level Info (db.Debug()) every
+// statement is logged, as GORM does.
+type quietLogger struct {
+	logger.Interface
+	level logger.LogLevel
 }
 
-func (f expectedErrorsFilter) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if errors.Is(err, gorm.ErrDuplicatedKey) || errors.Is(err, gorm.ErrForeignKeyViolated) {
+func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
+	return quietLogger{Interface: l.Interface.LogMode(level), level: level}
+}
+
+func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if expectedError(err) {
 		err = nil
 	}
-	f.Interface.Trace(ctx, begin, fc, err)
+	if err == nil && l.level < logger.Info && time.Since(begin) < slowQuery {
+		return
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
+}
+
+// expectedError reports the errors handlers answer themselves.
+func expectedError(err error) bool {
+	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, gorm.ErrDuplicatedKey) ||
+		errors.Is(err, gorm.ErrForeignKeyViolated)
 }

@@ -1,6 +1,17 @@
 package models
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+)
 
 func TestParseURL(t *testing.T) {
 	cases := []struct {
@@ -25,5 +36,48 @@ func TestParseURL(t *testing.T) {
 		if _, err := ParseURL(bad); err == nil {
 			t.Errorf("ParseURL(%q) accepted", bad)
 		}
+	}
+}
+
+// TestQueryLogging checks that the GORM logger writes a line for a failed
+// or slow statement, and for every statement under db.Debug(), but none
+// for a statement that went well or a row that is simply missing.
+func TestQueryLogging(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	db, err := Open(context.Background(), Target{Dialect: SQLite, DSN: filepath.Join(t.TempDir(), "log.db")},
+		Pool{MaxOpen: 1, MaxIdle: 1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(db)
+	if err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	logged := func() string { s := out.String(); out.Reset(); return s }
+
+	var n int64
+	db.Raw("SELECT count(*) FROM t").Scan(&n)
+	var row struct{ ID int64 }
+	if err := db.Table("t").Take(&row).Error; !errors.Is(err, gorm.ErrRecordNotFound) {
+		t.Fatalf("Take on an empty table: %v", err)
+	}
+	if s := logged(); s != "" {
+		t.Errorf("statements that went well were logged:\n%s", s)
+	}
+
+	db.Exec("SELECT * FROM no_such_table")
+	if s := logged(); !strings.Contains(s, "no_such_table") {
+		t.Errorf("a failed statement was not logged with its SQL: %q", s)
+	}
+
+	db.Debug().Raw("SELECT 42").Scan(&n)
+	if s := logged(); !strings.Contains(s, "SELECT 42") {
+		t.Errorf("db.Debug() did not log the statement: %q", s)
+	}
+
+	db.Logger.Trace(context.Background(), time.Now().Add(-2*slowQuery), func() (string, int64) { return "SELECT slow", 1 }, nil)
+	if s := logged(); !strings.Contains(s, "SELECT slow") {
+		t.Errorf("a slow statement was not logged: %q", s)
 	}
 }
