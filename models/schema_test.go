@@ -1,7 +1,11 @@
 package models_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -108,5 +112,33 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The service's PostgreSQL sessions use generic plans unless DATABASE_URL
+// chooses otherwise (see genericPlans in db.go).
+func TestPostgresSessionsUseGenericPlans(t *testing.T) {
+	if os.Getenv(testdb.EnvURL) == "" {
+		t.Skip("PostgreSQL only: set " + testdb.EnvURL)
+	}
+	url := testdb.NewURL(t)
+	for dsn, want := range map[string]string{
+		url:                           "force_generic_plan",
+		url + "&plan_cache_mode=auto": "auto",
+	} {
+		if !strings.Contains(url, "?") {
+			t.Fatalf("test URL %q has no query to extend", url)
+		}
+		db, err := models.Open(context.Background(), models.Target{Dialect: models.Postgres, DSN: dsn},
+			models.Pool{MaxOpen: 1, MaxIdle: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		err = db.Raw("SHOW plan_cache_mode").Scan(&mode).Error
+		models.Close(db)
+		if err != nil || mode != want {
+			t.Errorf("plan_cache_mode = %q, %v; want %q", mode, err, want)
+		}
 	}
 }
