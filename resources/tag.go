@@ -148,7 +148,7 @@ func (s *Server) linkTags(c *fiber.Ctx) error {
 	if err := s.linkItemTags(s.DB.WithContext(c.UserContext()), itemID, in.TagIDs); err != nil {
 		return err
 	}
-	item, err := loadItem(s.DB.WithContext(c.UserContext()), itemID)
+	item, err := loadItem(s.DB.WithContext(c.UserContext()), itemID, noGuard)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (s *Server) unlinkItemTag(db *gorm.DB, itemID, tagID int64) (item models.It
 		if res.Error != nil {
 			return res.Error
 		}
-		if item, err = loadItem(tx, itemID); err != nil {
+		if item, err = loadItem(tx, itemID, noGuard); err != nil {
 			return err
 		}
 		if tag, err = loadTag(tx, tagID); err != nil {
