@@ -166,6 +166,9 @@ func (s *Server) observe() fiber.Handler {
 		status := c.Response().StatusCode()
 		route := routes.pattern(c)
 		s.metrics.observe(c.Method(), route, status, elapsed)
+		if !s.Log.Enabled(context.Background(), slog.LevelInfo) {
+			return nil // LOG_LEVEL=warn or above: no access log
+		}
 
 		attrs := []slog.Attr{
 			slog.String("method", c.Method()),
