@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-playground/validator/v10"
+	"github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -65,6 +66,7 @@ func New(s *Server) *fiber.App {
 		AppName:               "stores-api",
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             maxBodyBytes,
+		JSONEncoder:           json.Marshal,
 		DisableStartupMessage: true,
 	}
 	s.trustProxies(&cfg) // TRUSTED_PROXIES (middleware.go)

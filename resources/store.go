@@ -122,19 +122,14 @@ func loadStore(db *gorm.DB, id int64, g tokenGuard) (models.Store, error) {
 		return store, err
 	}
 	defer rows.Close()
+	var items []storeItem
 	for rows.Next() {
-		var item struct {
-			ID          sql.NullInt64
-			Name        sql.NullString
-			PriceCents  sql.NullInt64
-			Description *string
-		}
+		var item storeItem
 		if err := rows.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
 			return store, err
 		}
 		if item.ID.Valid {
-			store.Items = append(store.Items, models.Item{ID: item.ID.Int64, Name: item.Name.String,
-				PriceCents: item.PriceCents.Int64, Description: item.Description, StoreID: store.ID})
+			items = append(items, item)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -143,9 +138,24 @@ func loadStore(db *gorm.DB, id int64, g tokenGuard) (models.Store, error) {
 	if store.ID == 0 {
 		return store, errStoreNotFound
 	}
-	slices.SortFunc(store.Items, func(a, b models.Item) int { return cmp.Compare(a.ID, b.ID) })
+	// Sorted as scanned rows, which are a fraction of the size of an Item.
+	slices.SortFunc(items, func(a, b storeItem) int { return cmp.Compare(a.ID.Int64, b.ID.Int64) })
+	store.Items = make([]models.Item, len(items))
+	for i, item := range items {
+		store.Items[i] = models.Item{ID: item.ID.Int64, Name: item.Name.String, PriceCents: item.PriceCents.Int64,
+			Description: item.Description, StoreID: store.ID}
+	}
 	store.Tags, err = storeTags(db, id)
 	return store, err
+}
+
+// storeItem is an item's columns in a row of storeWithItems, NULL for a
+// store without items.
+type storeItem struct {
+	ID          sql.NullInt64
+	Name        sql.NullString
+	PriceCents  sql.NullInt64
+	Description *string
 }
 
 // storeTags reads the tags of a store, ordered by id.

@@ -154,3 +154,21 @@ func repeat(s string, n int) string {
 }
 
 func id64(v any) int64 { return int64(v.(map[string]any)["id"].(float64)) }
+
+// A store's tags come ordered by id, whatever order the database finds
+// them in (here the name index would give the reverse).
+func TestGetStoreTagsOrderedByID(t *testing.T) {
+	e := newEnv(t)
+	storeID := e.mustCreateStore("Shop")
+	first := e.mustCreateTag(storeID, "zz")
+	second := e.mustCreateTag(storeID, "aa")
+	r := e.do("GET", fmt.Sprintf("/stores/%d", storeID), nil, e.userToken())
+	expect(t, r, http.StatusOK)
+	tags := r.JSON(t)["tags"].([]any)
+	if len(tags) != 2 || id64(tags[0]) != first || id64(tags[1]) != second {
+		t.Errorf("tags = %v, want ordered by id", tags)
+	}
+	if items := r.JSON(t)["items"].([]any); len(items) != 0 {
+		t.Errorf("items = %v, want none", items)
+	}
+}

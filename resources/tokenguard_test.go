@@ -90,7 +90,7 @@ func TestInlineRoutesSaveARoundTrip(t *testing.T) {
 		statements         int64
 	}{
 		{"GET", fmt.Sprintf("/items/%d", itemID), "", http.StatusOK, 1},                                                // item, store and tags
-		{"GET", fmt.Sprintf("/stores/%d", storeID), "", http.StatusOK, 2},                                              // store and items, tags
+		{"GET", fmt.Sprintf("/stores/%d", storeID), "", http.StatusOK, 2},                                              // store and items, then tags
 		{"POST", "/stores", `{"name": "New"}`, http.StatusCreated, 1},                                                  // the INSERT
 		{"POST", "/items", fmt.Sprintf(`{"name": "New", "price": 2, "store_id": %d}`, storeID), http.StatusCreated, 2}, // INSERT, read back
 		{"GET", "/tags/999999", "", http.StatusNotFound, 2},                                                            // the middleware's check, then the tag
