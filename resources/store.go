@@ -1,10 +1,8 @@
 package resources
 
 import (
-	"cmp"
 	"database/sql"
 	"errors"
-	"slices"
 
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
@@ -100,14 +98,16 @@ func (s *Server) getStore(c *fiber.Ctx) error {
 }
 
 // storeWithItems reads a store and its items in one statement: one row per
-// item, or a single row with NULL item columns. It ends in its WHERE
-// clause, so a tokenGuard can follow; the items are put in order
-// afterwards, which costs the database less than an ORDER BY.
-const storeWithItems = `
+// item, or a single row with NULL item columns. A tokenGuard can follow
+// its WHERE clause, and storeItemsOrder ends it.
+const (
+	storeWithItems = `
 SELECT s.id, s.name, i.id, i.name, i.price_cents, i.description
 FROM stores s
 LEFT JOIN items i ON i.store_id = s.id
 WHERE s.id = ?`
+	storeItemsOrder = " ORDER BY i.id"
+)
 
 // loadStore reads one store with its items and tags in two statements
 // whatever their number, scanning rows directly: a store page is read
@@ -117,19 +117,24 @@ WHERE s.id = ?`
 func loadStore(db *gorm.DB, id int64, g tokenGuard) (models.Store, error) {
 	var store models.Store
 	query, args := g.and(storeWithItems, id)
-	rows, err := db.Raw(query, args...).Rows()
+	rows, err := db.Raw(query+storeItemsOrder, args...).Rows()
 	if err != nil {
 		return store, err
 	}
 	defer rows.Close()
-	var items []storeItem
+	var item struct { // the item columns of a row, NULL beside a store without items
+		ID          sql.NullInt64
+		Name        sql.NullString
+		PriceCents  sql.NullInt64
+		Description *string
+	}
 	for rows.Next() {
-		var item storeItem
 		if err := rows.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
 			return store, err
 		}
 		if item.ID.Valid {
-			items = append(items, item)
+			store.Items = append(store.Items, models.Item{ID: item.ID.Int64, Name: item.Name.String,
+				PriceCents: item.PriceCents.Int64, Description: item.Description, StoreID: store.ID})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -138,24 +143,8 @@ func loadStore(db *gorm.DB, id int64, g tokenGuard) (models.Store, error) {
 	if store.ID == 0 {
 		return store, errStoreNotFound
 	}
-	// Sorted as scanned rows, which are a fraction of the size of an Item.
-	slices.SortFunc(items, func(a, b storeItem) int { return cmp.Compare(a.ID.Int64, b.ID.Int64) })
-	store.Items = make([]models.Item, len(items))
-	for i, item := range items {
-		store.Items[i] = models.Item{ID: item.ID.Int64, Name: item.Name.String, PriceCents: item.PriceCents.Int64,
-			Description: item.Description, StoreID: store.ID}
-	}
 	store.Tags, err = storeTags(db, id)
 	return store, err
-}
-
-// storeItem is an item's columns in a row of storeWithItems, NULL for a
-// store without items.
-type storeItem struct {
-	ID          sql.NullInt64
-	Name        sql.NullString
-	PriceCents  sql.NullInt64
-	Description *string
 }
 
 // storeTags reads the tags of a store, ordered by id.
