@@ -88,8 +88,9 @@ func (a *adminPanel) listItems(c *fiber.Ctx) error {
 		return err
 	}
 	v.Pager = newPager(queryID(c, "page"), "/admin/items", filter.params(), total, itemsPerPage)
-	err := withStoreAndTags(db).Scopes(filter.scope).Order("lower(items.name), items.id").
-		Limit(itemsPerPage).Offset(int(v.Pager.Offset())).Find(&v.Items).Error
+	var err error
+	v.Items, err = readItems(db.Model(&models.Item{}).Scopes(filter.scope).Order("lower(items.name), items.id").
+		Limit(itemsPerPage).Offset(int(v.Pager.Offset())))
 	if err != nil {
 		return err
 	}

@@ -43,21 +43,23 @@ func queryError(err error) error {
 }
 
 // listQuery describes one paged list: how to narrow the rows, and how to
-// order and preload the page that is returned.
+// read the page that is returned.
 type listQuery struct {
 	Path   string               // canonical path of the list, for the Link header
 	Params []schemas.QueryParam // the client's parameters, kept in the links
 	Page   schemas.Page
 	Model  any                     // the table counted
 	Filter func(*gorm.DB) *gorm.DB // WHERE clauses, shared by the count and the page
-	Load   func(*gorm.DB) *gorm.DB // ORDER BY (with a unique tie-break) and preloads
+	// Read orders the page it is given (with a unique tie-break) and reads
+	// its rows, with what they show, into the caller's variable.
+	Read func(page *gorm.DB) error
 }
 
 // findPage counts the matching rows, sets X-Total-Count and Link, then
-// loads the requested page into dest (a pointer to a slice). A page past
-// the end leaves dest empty without querying: an empty list, not an error.
-// The number of queries does not depend on the page size.
-func (s *Server) findPage(c *fiber.Ctx, q listQuery, dest any) error {
+// reads the requested page. A page past the end is not read: an empty
+// list, not an error. The number of queries does not depend on the page
+// size.
+func (s *Server) findPage(c *fiber.Ctx, q listQuery) error {
 	db := s.DB.WithContext(c.UserContext())
 	var total int64
 	if err := db.Model(q.Model).Scopes(q.Filter).Count(&total).Error; err != nil {
@@ -67,7 +69,7 @@ func (s *Server) findPage(c *fiber.Ctx, q listQuery, dest any) error {
 	if q.Page.Offset() >= total {
 		return nil
 	}
-	return db.Scopes(q.Filter, q.Load).Limit(int(q.Page.PerPage)).Offset(int(q.Page.Offset())).Find(dest).Error
+	return q.Read(db.Model(q.Model).Scopes(q.Filter).Limit(int(q.Page.PerPage)).Offset(int(q.Page.Offset())))
 }
 
 // noFilter is the Filter of a list that only pages.

@@ -30,8 +30,10 @@ func (s *Server) listStores(c *fiber.Ctx) error {
 	var stores []models.Store
 	err = s.findPage(c, listQuery{
 		Path: "/stores", Params: params, Page: page, Model: &models.Store{}, Filter: noFilter,
-		Load: func(db *gorm.DB) *gorm.DB { return db.Preload("Items", byID).Preload("Tags", byID).Order("id") },
-	}, &stores)
+		Read: func(page *gorm.DB) error {
+			return page.Preload("Items", byID).Preload("Tags", byID).Order("id").Find(&stores).Error
+		},
+	})
 	if err != nil {
 		return err
 	}

@@ -76,8 +76,8 @@ func (s *Server) listStoreTags(c *fiber.Ctx) error {
 	err = s.findPage(c, listQuery{
 		Path: fmt.Sprintf("/stores/%d/tags", storeID), Params: params, Page: page, Model: &models.Tag{},
 		Filter: func(db *gorm.DB) *gorm.DB { return db.Where("tags.store_id = ?", storeID) },
-		Load:   func(db *gorm.DB) *gorm.DB { return withStoreAndItems(db).Order("tags.id") },
-	}, &tags)
+		Read:   func(page *gorm.DB) error { return withStoreAndItems(page).Order("tags.id").Find(&tags).Error },
+	})
 	if err != nil {
 		return err
 	}
