@@ -94,6 +94,7 @@ func TestInlineRoutesSaveARoundTrip(t *testing.T) {
 		{"POST", "/stores", `{"name": "New"}`, http.StatusCreated, 1},                                                  // the INSERT
 		{"POST", "/items", fmt.Sprintf(`{"name": "New", "price": 2, "store_id": %d}`, storeID), http.StatusCreated, 2}, // INSERT, read back
 		{"GET", "/tags/999999", "", http.StatusNotFound, 2},                                                            // the middleware's check, then the tag
+		{"GET", "/items?per_page=100", "", http.StatusOK, 4},                                                           // the middleware's check, count, page, the page's tags
 	}
 	for _, c := range cases {
 		var body any
