@@ -72,10 +72,11 @@ type Pool struct {
 // on both dialects) and checks that the database answers.
 func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB, error) {
 	var dialector gorm.Dialector
+	var conn *sql.DB // the PostgreSQL pool, closed here if GORM refuses it
 	switch t.Dialect {
 	case Postgres:
-		conn, err := openPostgres(t.DSN)
-		if err != nil {
+		var err error
+		if conn, err = openPostgres(t.DSN); err != nil {
 			return nil, err
 		}
 		dialector = postgres.New(postgres.Config{Conn: conn})
@@ -93,6 +94,9 @@ func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB,
 		Logger:                 newGormLogger(log),
 	})
 	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
 		return nil, fmt.Errorf("opening %s database: %w", t.Dialect, err)
 	}
 	sqlDB, err := db.DB()

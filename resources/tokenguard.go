@@ -100,35 +100,31 @@ func (s *Server) checkTokenInline(c *fiber.Ctx, claims *Claims, userID int64) er
 var errGuardFailed = errTokenRevoked
 
 // insertReturningID runs an INSERT … RETURNING id and returns the new id,
-// or 0 when the statement inserted nothing because its guard failed.
-// Constraint violations come back as gorm.ErrDuplicatedKey and
-// gorm.ErrForeignKeyViolated: GORM does not translate the errors of raw
-// rows, which is where both drivers report them.
+// or 0 when the statement inserted nothing because its guard failed. It
+// reads the row straight from the driver (GORM's Scan renders the SQL for
+// its logger first), so it translates constraint violations into
+// gorm.ErrDuplicatedKey and gorm.ErrForeignKeyViolated itself, as GORM
+// does for its own statements.
 func insertReturningID(db *gorm.DB, query string, args ...any) (int64, error) {
 	var id int64
-	err := scanOne(db, query+" RETURNING id", args, &id)
+	err := func() error {
+		rows, err := db.Raw(query+" RETURNING id", args...).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	}()
 	if translator, ok := db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
 		err = translator.Translate(err)
 	}
 	return id, err
-}
-
-// scanOne scans the first row of a statement into dest, leaving dest as
-// it is when there is no row. It reads the row straight from the driver:
-// GORM's Scan renders every statement's SQL for its logger first.
-func scanOne(db *gorm.DB, query string, args []any, dest ...any) error {
-	rows, err := db.Raw(query, args...).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
 }
