@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"gorm.io/gorm"
 
 	"stores-api/blocklist"
@@ -130,10 +131,11 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB,
 	if err != nil {
 		return nil, target, err
 	}
-	db, err := models.Open(ctx, target, models.Pool{
+	db, err := models.Open(ctx, target, models.Options{
 		MaxOpen:     cfg.DBMaxOpenConns,
 		MaxIdle:     cfg.DBMaxIdleConns,
 		MaxLifetime: cfg.DBConnMaxLifetime,
+		SlowQuery:   cfg.DBSlowQuery,
 	}, log)
 	return db, target, err
 }
@@ -171,8 +173,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go revoked.PruneEvery(ctx, time.Hour, log)
 	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Blocklist: revoked})
 
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return err
+	}
+	// Past MAX_CONNECTIONS, new connections wait in the kernel's backlog
+	// until one closes, so memory stays bounded however many arrive.
+	ln = netutil.LimitListener(ln, cfg.MaxConnections)
 	listenErr := make(chan error, 1)
-	go func() { listenErr <- app.Listen(cfg.Addr()) }()
+	go func() { listenErr <- app.Listener(ln) }()
 	log.Info("listening", "config", cfg)
 
 	select {

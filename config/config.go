@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -35,10 +36,21 @@ type Config struct {
 	Host string
 	Port int
 
+	// The HTTP server's limits: a whole request must arrive within
+	// ReadTimeout, an answer be written within WriteTimeout, and a
+	// keep-alive connection send its next request within IdleTimeout.
+	// MaxConnections caps the connections served at once.
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxConnections int
+
 	DatabaseURL       string
 	DBMaxOpenConns    int
 	DBMaxIdleConns    int
 	DBConnMaxLifetime time.Duration
+	// DBSlowQuery is how long a statement may take before it is logged.
+	DBSlowQuery time.Duration
 
 	JWTSecret     []byte
 	JWTAccessTTL  time.Duration
@@ -50,7 +62,12 @@ type Config struct {
 	CORSOrigins    []string
 	TrustedProxies []string
 	MetricsEnabled bool
-	LogLevel       slog.Level
+	// MetricsAddr, when set, is a listener of its own for GET /metrics,
+	// off the public port. MetricsToken, when set, is the bearer token
+	// GET /metrics requires.
+	MetricsAddr  string
+	MetricsToken string
+	LogLevel     slog.Level
 
 	// UsingDevSecret is true when JWTSecret is the public development key,
 	// so main can warn about it.
@@ -70,10 +87,16 @@ func (c Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr()),
 		slog.String("database", RedactURL(c.DatabaseURL)),
 		slog.Int("db_max_open_conns", c.DBMaxOpenConns),
+		slog.Duration("read_timeout", c.ReadTimeout),
+		slog.Duration("write_timeout", c.WriteTimeout),
+		slog.Duration("idle_timeout", c.IdleTimeout),
+		slog.Int("max_connections", c.MaxConnections),
 		slog.Duration("jwt_access_ttl", c.JWTAccessTTL),
 		slog.Duration("jwt_refresh_ttl", c.JWTRefreshTTL),
 		slog.Int("auth_rate_limit", c.AuthRateLimit),
 		slog.Bool("metrics_enabled", c.MetricsEnabled),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("metrics_token_set", c.MetricsToken != ""),
 	)
 }
 
@@ -99,10 +122,15 @@ func Load(getenv func(string) string) (Config, error) {
 		Env:               r.oneOf("APP_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
 		Host:              r.str("HOST", "127.0.0.1"),
 		Port:              r.intRange("PORT", 5000, 1, 65535),
+		ReadTimeout:       r.duration("READ_TIMEOUT", 10*time.Second),
+		WriteTimeout:      r.duration("WRITE_TIMEOUT", 30*time.Second),
+		IdleTimeout:       r.duration("IDLE_TIMEOUT", 60*time.Second),
+		MaxConnections:    r.intRange("MAX_CONNECTIONS", 4096, 1, 1_000_000),
 		DatabaseURL:       r.str("DATABASE_URL", ""),
 		DBMaxOpenConns:    r.intRange("DB_MAX_OPEN_CONNS", 16, 1, 10000),
 		DBMaxIdleConns:    r.intRange("DB_MAX_IDLE_CONNS", 16, 0, 10000),
 		DBConnMaxLifetime: r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBSlowQuery:       r.duration("DB_SLOW_QUERY", 500*time.Millisecond),
 		JWTAccessTTL:      r.duration("JWT_ACCESS_TTL", 15*time.Minute),
 		JWTRefreshTTL:     r.duration("JWT_REFRESH_TTL", 720*time.Hour),
 		BcryptCost:        r.intRange("BCRYPT_COST", 12, 4, 31),
@@ -111,6 +139,8 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:       r.list("CORS_ORIGINS"),
 		TrustedProxies:    r.list("TRUSTED_PROXIES"),
 		MetricsEnabled:    r.boolean("METRICS_ENABLED", true),
+		MetricsAddr:       r.hostPort("METRICS_ADDR"),
+		MetricsToken:      r.token("METRICS_TOKEN"),
 		LogLevel:          r.level("LOG_LEVEL", slog.LevelInfo),
 	}
 	c.JWTSecret, c.UsingDevSecret = r.secret(c.Env)
@@ -199,6 +229,36 @@ func (r *reader) level(name string, def slog.Level) slog.Level {
 		return def
 	}
 	return l
+}
+
+// hostPort reads an optional listen address such as :9090 or
+// 0.0.0.0:9090.
+func (r *reader) hostPort(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+		r.fail(name, "must be a listen address such as :9090 or 0.0.0.0:9090, got %q", v)
+		return ""
+	}
+	return v
+}
+
+// minTokenLen is the shortest bearer token accepted for a setting: a
+// guessable one would protect nothing.
+const minTokenLen = 16
+
+// token reads an optional bearer token. Its value never appears in an
+// error: it is a secret.
+func (r *reader) token(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v != "" && len(v) < minTokenLen {
+		r.fail(name, "must be at least %d characters, got %d", minTokenLen, len(v))
+		return ""
+	}
+	return v
 }
 
 // list splits a comma-separated variable, dropping blanks.

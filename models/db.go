@@ -60,17 +60,20 @@ func ParseURL(raw string) (Target, error) {
 	return Target{}, fmt.Errorf("DATABASE_URL: must start with sqlite:///, postgres:// or postgresql://")
 }
 
-// Pool sizes the connection pool.
-type Pool struct {
+// Options size the connection pool and say when a statement is slow.
+type Options struct {
 	MaxOpen     int
 	MaxIdle     int
 	MaxLifetime time.Duration
+	// SlowQuery is how long a statement may take before it is logged
+	// (zero: defaultSlowQuery).
+	SlowQuery time.Duration
 }
 
 // Open connects to the target with errors translated (unique and foreign
 // key violations arrive as gorm.ErrDuplicatedKey / gorm.ErrForeignKeyViolated
 // on both dialects) and checks that the database answers.
-func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB, error) {
+func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.DB, error) {
 	var dialector gorm.Dialector
 	var conn *sql.DB // the PostgreSQL pool, closed here if GORM refuses it
 	switch t.Dialect {
@@ -91,7 +94,7 @@ func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB,
 		// each in BEGIN/COMMIT would triple its round trips. Writes that
 		// touch several rows use an explicit Transaction.
 		SkipDefaultTransaction: true,
-		Logger:                 newGormLogger(log),
+		Logger:                 newGormLogger(log, opts.SlowQuery, dialector),
 	})
 	if err != nil {
 		if conn != nil {
@@ -103,9 +106,9 @@ func Open(ctx context.Context, t Target, pool Pool, log *slog.Logger) (*gorm.DB,
 	if err != nil {
 		return nil, err
 	}
-	sqlDB.SetMaxOpenConns(pool.MaxOpen)
-	sqlDB.SetMaxIdleConns(pool.MaxIdle)
-	sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
+	sqlDB.SetMaxOpenConns(opts.MaxOpen)
+	sqlDB.SetMaxIdleConns(opts.MaxIdle)
+	sqlDB.SetConnMaxLifetime(opts.MaxLifetime)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
@@ -147,47 +150,79 @@ func Close(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-// slowQuery is how long a statement may take before it is logged.
-const slowQuery = 500 * time.Millisecond
+// defaultSlowQuery is how long a statement may take before it is logged
+// when Options.SlowQuery is zero.
+const defaultSlowQuery = 500 * time.Millisecond
 
-// newGormLogger logs slow queries and real errors through slog. A missing
-// row or a broken unique or foreign key constraint is an answer the
-// handlers turn into a 404, 409 or 422, not something to log.
-func newGormLogger(log *slog.Logger) logger.Interface {
-	return quietLogger{Interface: logger.NewSlogLogger(log, logger.Config{
-		SlowThreshold:             slowQuery,
-		LogLevel:                  logger.Warn,
-		IgnoreRecordNotFoundError: true,
-		ParameterizedQueries:      true,
-	}), level: logger.Warn}
+// newGormLogger logs slow statements and real errors through slog, never
+// with the values bound to a statement: those are emails, password
+// hashes, token ids and whatever text clients send. A missing row or a
+// broken unique, foreign key or check constraint is an answer the handlers
+// turn into a 404, 409 or 422, a client's doing: it is not logged at all.
+func newGormLogger(log *slog.Logger, slow time.Duration, dialector gorm.Dialector) logger.Interface {
+	if slow <= 0 {
+		slow = defaultSlowQuery
+	}
+	translator, _ := dialector.(gorm.ErrorTranslator)
+	return quietLogger{
+		Interface: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             slow,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}),
+		level:      logger.Warn,
+		slow:       slow,
+		translator: translator,
+	}
 }
 
 // quietLogger passes on only the statements worth a log line: those that
 // failed unexpectedly or were slow. GORM's own logger renders the SQL of
 // every statement before deciding whether to log it, which costs more CPU
 // than some of the queries it describes. At level Info (db.Debug()) every
-// statement is logged, as GORM does.
+// statement is logged, as GORM does; still without its values.
 type quietLogger struct {
 	logger.Interface
-	level logger.LogLevel
+	level      logger.LogLevel
+	slow       time.Duration
+	translator gorm.ErrorTranslator // nil if the dialect has none
 }
 
 func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
-	return quietLogger{Interface: l.Interface.LogMode(level), level: level}
+	l.Interface = l.Interface.LogMode(level)
+	l.level = level
+	return l
+}
+
+// ParamsFilter drops the values of every statement GORM logs, whatever the
+// level. GORM asks the logger it holds, so this wrapper must answer
+// itself: the embedded logger's ParamsFilter is not promoted through the
+// logger.Interface it is kept as.
+func (quietLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
 }
 
 func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if expectedError(err) {
+	if l.expectedError(err) {
 		err = nil
 	}
-	if err == nil && l.level < logger.Info && time.Since(begin) < slowQuery {
+	if err == nil && l.level < logger.Info && time.Since(begin) < l.slow {
 		return
 	}
 	l.Interface.Trace(ctx, begin, fc, err)
 }
 
-// expectedError reports the errors handlers answer themselves.
-func expectedError(err error) bool {
+// expectedError reports the errors handlers answer themselves. Statements
+// GORM runs reach the logger with their errors untranslated, so they are
+// translated here as GORM translates them for the caller.
+func (l quietLogger) expectedError(err error) bool {
+	if err == nil {
+		return false
+	}
+	if l.translator != nil {
+		err = l.translator.Translate(err)
+	}
 	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, gorm.ErrDuplicatedKey) ||
 		errors.Is(err, gorm.ErrForeignKeyViolated)
 }

@@ -46,7 +46,7 @@ func TestQueryLogging(t *testing.T) {
 	var out bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	db, err := Open(context.Background(), Target{Dialect: SQLite, DSN: filepath.Join(t.TempDir(), "log.db")},
-		Pool{MaxOpen: 1, MaxIdle: 1}, log)
+		Options{MaxOpen: 1, MaxIdle: 1}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestQueryLogging(t *testing.T) {
 		t.Errorf("db.Debug() did not log the statement: %q", s)
 	}
 
-	db.Logger.Trace(context.Background(), time.Now().Add(-2*slowQuery), func() (string, int64) { return "SELECT slow", 1 }, nil)
+	db.Logger.Trace(context.Background(), time.Now().Add(-2*defaultSlowQuery), func() (string, int64) { return "SELECT slow", 1 }, nil)
 	if s := logged(); !strings.Contains(s, "SELECT slow") {
 		t.Errorf("a slow statement was not logged: %q", s)
 	}

@@ -130,7 +130,7 @@ func TestPostgresSessionsUseGenericPlans(t *testing.T) {
 			t.Fatalf("test URL %q has no query to extend", url)
 		}
 		db, err := models.Open(context.Background(), models.Target{Dialect: models.Postgres, DSN: dsn},
-			models.Pool{MaxOpen: 1, MaxIdle: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			models.Options{MaxOpen: 1, MaxIdle: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}

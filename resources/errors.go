@@ -65,6 +65,9 @@ var (
 // into the envelope. Only real faults are logged, with their detail; the
 // client gets a generic message because the detail may contain SQL.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	if len(c.Response().Header.Peek(fiber.HeaderXContentTypeOptions)) == 0 {
+		setSecurityHeaders(c) // an answer made before routing (middleware.go)
+	}
 	e := s.toError(c, err)
 	if e.RetryAfter != "" {
 		c.Set(fiber.HeaderRetryAfter, e.RetryAfter)

@@ -213,7 +213,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	proxy := startProxy(t, u.Host)
 	u.Host = proxy.addr
 	db, err := models.Open(context.Background(), models.Target{Dialect: models.Postgres, DSN: u.String()},
-		models.Pool{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour}, slog.New(slog.DiscardHandler))
+		models.Options{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

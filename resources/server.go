@@ -66,6 +66,12 @@ func New(s *Server) *fiber.App {
 		AppName:               "stores-api",
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             maxBodyBytes,
+		// A client that sends its request slowly, or nothing at all, or
+		// keeps an idle connection open, is cut off after these; without
+		// them each would hold a connection forever.
+		ReadTimeout:  s.Config.ReadTimeout,
+		WriteTimeout: s.Config.WriteTimeout,
+		IdleTimeout:  s.Config.IdleTimeout,
 		JSONEncoder:           json.Marshal,
 		DisableStartupMessage: true,
 	}

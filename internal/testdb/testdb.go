@@ -43,7 +43,7 @@ func Open(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := models.Open(context.Background(), target, models.Pool{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour}, quietLogger())
+	db, err := models.Open(context.Background(), target, models.Options{MaxOpen: 8, MaxIdle: 8, MaxLifetime: time.Hour}, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
