@@ -4,6 +4,7 @@
 //	stores-api                  serve (migrations are applied first)
 //	stores-api migrate up|down|status
 //	stores-api promote-admin EMAIL | demote-admin EMAIL
+//	stores-api end-sessions EMAIL  sign a user out everywhere
 //	stores-api healthcheck      exit 0 when GET /healthz of the local server answers 200
 package main
 
@@ -69,10 +70,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return setAdmin(ctx, cfg, log, args, true)
 	case "demote-admin":
 		return setAdmin(ctx, cfg, log, args, false)
+	case "end-sessions":
+		return endSessions(ctx, cfg, log, args)
 	case "healthcheck":
 		return healthcheck(ctx, probeHost(cfg.Host), cfg.Port, healthcheckTimeout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin, demote-admin or healthcheck)", command)
+	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin, demote-admin, end-sessions or healthcheck)", command)
 }
 
 // healthcheckTimeout bounds the healthcheck command, so a wedged server
@@ -169,9 +172,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.UsingDevSecret {
 		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
 	}
-	revoked := blocklist.New(db)
-	go revoked.PruneEvery(ctx, time.Hour, log)
-	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Blocklist: revoked})
+	sessions := blocklist.New(db)
+	go sessions.PruneEvery(ctx, time.Hour, log)
+	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Sessions: sessions})
 
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -260,5 +263,31 @@ func setAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		return fmt.Errorf("no user with email %q", email)
 	}
 	fmt.Printf("%s is_admin=%t\n", email, admin)
+	return nil
+}
+
+// endSessions ends every session of a user, API tokens and admin panel
+// sign-ins alike: a lost laptop, a leaked token.
+func endSessions(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: stores-api end-sessions EMAIL")
+	}
+	db, _, err := openMigrated(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	email := strings.ToLower(strings.TrimSpace(args[0]))
+	var user models.User
+	if err := db.WithContext(ctx).Where("email = ?", email).Take(&user).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("no user with email %q", email)
+	} else if err != nil {
+		return err
+	}
+	n, err := blocklist.New(db).EndAll(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %d sessions ended\n", email, n)
 	return nil
 }

@@ -332,3 +332,47 @@ func TestAdminCommandErrors(t *testing.T) {
 		t.Fatalf("%d users, want the commands to create none", n)
 	}
 }
+
+// TestEndSessionsCommand: end-sessions signs a user out everywhere, and
+// no one else.
+func TestEndSessionsCommand(t *testing.T) {
+	db := testdb.Open(t)
+	vars := map[string]string{"DATABASE_URL": db.URL}
+	do := appOn(t, db)
+	login := func(email string) (access, refresh string) {
+		t.Helper()
+		status, body := do("POST", "/login", "", map[string]string{"email": email, "password": "correct horse"})
+		if status != http.StatusOK {
+			t.Fatalf("login: %d %v", status, body)
+		}
+		return body["access_token"].(string), body["refresh_token"].(string)
+	}
+	for _, email := range []string{"lost@example.com", "bystander@example.com"} {
+		if status, body := do("POST", "/register", "", map[string]string{"email": email, "password": "correct horse"}); status != http.StatusCreated {
+			t.Fatalf("register: %d %v", status, body)
+		}
+	}
+	laptop, laptopRefresh := login("lost@example.com")
+	phone, _ := login("lost@example.com")
+	bystander, _ := login("bystander@example.com")
+
+	if err := run(context.Background(), []string{"end-sessions", " Lost@Example.com "}, envFrom(vars), io.Discard); err != nil {
+		t.Fatalf("end-sessions: %v", err)
+	}
+	for _, token := range []string{laptop, phone} {
+		if status, body := do("GET", "/stores", token, nil); status != http.StatusUnauthorized || body["error"] != "token_revoked" {
+			t.Errorf("a token of an ended session: %d %v, want 401 token_revoked", status, body)
+		}
+	}
+	if status, body := do("POST", "/refresh", laptopRefresh, nil); status != http.StatusUnauthorized {
+		t.Errorf("refresh after end-sessions: %d %v, want 401", status, body)
+	}
+	if status, body := do("POST", "/logout", bystander, nil); status != http.StatusOK {
+		t.Errorf("another user's token: %d %v, want 200", status, body)
+	}
+	for _, args := range [][]string{{"end-sessions"}, {"end-sessions", "nobody@example.com"}} {
+		if err := run(context.Background(), args, envFrom(vars), io.Discard); err == nil {
+			t.Errorf("run %q succeeded", args)
+		}
+	}
+}

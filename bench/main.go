@@ -542,12 +542,12 @@ func pgbench(dbURL, script string, d time.Duration) (float64, error) {
 }
 
 // itemReadSQL is what GET /items/{id} needs from the database: the token's
-// revocation and user check, then the item, its store and its tags.
+// session and user check, then the item, its store and its tags.
 func itemReadSQL(s seeded) string {
 	// Items were seeded store by store, so an item's store follows from its id.
 	return fmt.Sprintf(`\set id random(%d, %d)
 \set sid (:id - %d) / %d + %d
-SELECT u.is_admin, EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = 'BENCHMARKJTI') AS revoked FROM users u WHERE u.id = 1;
+SELECT u.is_admin, EXISTS (SELECT 1 FROM sessions s WHERE s.id = 'BENCHMARKSID' AND s.user_id = u.id) AS live FROM users u WHERE u.id = 1;
 SELECT * FROM items WHERE items.id = :id LIMIT 1;
 SELECT * FROM stores WHERE stores.id = :sid;
 SELECT * FROM items_tags WHERE items_tags.item_id = :id;

@@ -1,65 +1,110 @@
-// Package blocklist keeps revoked tokens (logout, refresh rotation) in the
-// database, the counterpart of the course's BLOCKLIST set. A set in memory
-// forgets on restart and is not seen by other replicas; a table is both.
+// Package blocklist decides which tokens are revoked, the counterpart of
+// the course's BLOCKLIST. The course remembers each revoked token in a set
+// in memory, which forgets on restart and is not seen by other replicas.
+// Here revocation lives in the database and works per session: every
+// token carries the id of the sign-in it comes from (its "sid"), and is
+// good only while that session's row exists. Ending a session (logout, a
+// refresh token used twice, an admin ending a user's sessions) deletes the
+// row, which revokes every access and refresh token of it at once.
 package blocklist
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"stores-api/models"
 )
 
-// ErrAlreadyRevoked is returned by RevokeOnce when the token was revoked
-// before: a refresh token presented twice.
-var ErrAlreadyRevoked = errors.New("token already revoked")
+// Why Rotate refused a refresh token. Either way it is revoked.
+var (
+	// ErrReused: the token was rotated before, so two parties hold tokens
+	// of the session (a stolen token, most likely). The session ended.
+	ErrReused = errors.New("refresh token used twice: its session is ended")
+	// ErrEnded: the session was ended before.
+	ErrEnded = errors.New("session ended")
+)
 
-// Store is the database-backed blocklist.
-type Store struct {
+// Sessions is the table of live sessions.
+type Sessions struct {
 	db *gorm.DB
 }
 
-// New returns a blocklist on db.
-func New(db *gorm.DB) *Store { return &Store{db: db} }
+// New returns the sessions kept in db.
+func New(db *gorm.DB) *Sessions { return &Sessions{db: db} }
 
-// Revoke blocks the token id jti until expiresAt; revoking twice is fine.
-func (s *Store) Revoke(ctx context.Context, db *gorm.DB, jti string, expiresAt time.Time) error {
-	row := models.RevokedToken{JTI: jti, ExpiresAt: expiresAt.UTC()}
-	return s.conn(db).WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+// Start records a new session of a user and returns its id. refreshJTI is
+// the session's first refresh token, "" for a session without refresh
+// tokens; expiresAt is when its last token expires.
+func (s *Sessions) Start(ctx context.Context, userID int64, refreshJTI string, expiresAt time.Time) (string, error) {
+	row := models.Session{
+		ID:         rand.Text(),
+		UserID:     userID,
+		RefreshJTI: nonEmpty(refreshJTI),
+		CreatedAt:  time.Now().UTC(),
+		ExpiresAt:  expiresAt.UTC(),
+	}
+	return row.ID, s.db.WithContext(ctx).Create(&row).Error
 }
 
-// RevokeOnce blocks jti, or fails with ErrAlreadyRevoked if it already was.
-// Refresh rotation relies on it: of two requests racing with one refresh
-// token, exactly one wins.
-func (s *Store) RevokeOnce(ctx context.Context, db *gorm.DB, jti string, expiresAt time.Time) error {
-	row := models.RevokedToken{JTI: jti, ExpiresAt: expiresAt.UTC()}
-	err := s.conn(db).WithContext(ctx).Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return ErrAlreadyRevoked
+// Rotate replaces the session's current refresh token, usedJTI, with
+// nextJTI and extends the session to expiresAt. The swap is one UPDATE
+// that matches only the current token, so of two requests racing with one
+// refresh token exactly one succeeds. A token that is not the current one
+// was rotated before: the session ends (refresh token reuse detection, as
+// the OAuth 2.0 Security Best Current Practice describes) and Rotate
+// answers ErrReused; a session already ended answers ErrEnded.
+func (s *Sessions) Rotate(ctx context.Context, sid string, userID int64, usedJTI, nextJTI string, expiresAt time.Time) error {
+	db := s.db.WithContext(ctx)
+	res := db.Model(&models.Session{}).
+		Where("id = ? AND user_id = ? AND refresh_jti = ?", sid, userID, usedJTI).
+		Updates(map[string]any{"refresh_jti": nextJTI, "expires_at": expiresAt.UTC()})
+	switch {
+	case res.Error != nil:
+		return res.Error
+	case res.RowsAffected == 1:
+		return nil
 	}
+	ended, err := s.end(db, userID, sid)
+	switch {
+	case err != nil:
+		return err
+	case ended:
+		return ErrReused
+	}
+	return ErrEnded
+}
+
+// End ends sessions of a user; ending one that has ended is not an error.
+func (s *Sessions) End(ctx context.Context, userID int64, sids ...string) error {
+	_, err := s.end(s.db.WithContext(ctx), userID, sids...)
 	return err
 }
 
-// IsRevoked reports whether jti was revoked.
-func (s *Store) IsRevoked(ctx context.Context, jti string) (bool, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&models.RevokedToken{}).Where("jti = ?", jti).Count(&n).Error
-	return n > 0, err
+func (s *Sessions) end(db *gorm.DB, userID int64, sids ...string) (bool, error) {
+	res := db.Where("user_id = ? AND id IN ?", userID, sids).Delete(&models.Session{})
+	return res.RowsAffected > 0, res.Error
 }
 
-// Prune deletes entries whose tokens have expired anyway.
-func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at < ?", now.UTC()).Delete(&models.RevokedToken{})
+// EndAll ends every session of a user (the API's tokens and the admin
+// panel's sign-ins alike) and returns how many there were.
+func (s *Sessions) EndAll(ctx context.Context, userID int64) (int64, error) {
+	res := s.db.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.Session{})
+	return res.RowsAffected, res.Error
+}
+
+// Prune deletes sessions whose tokens have all expired.
+func (s *Sessions) Prune(ctx context.Context, now time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("expires_at < ?", now.UTC()).Delete(&models.Session{})
 	return res.RowsAffected, res.Error
 }
 
 // PruneEvery prunes every interval until ctx ends.
-func (s *Store) PruneEvery(ctx context.Context, interval time.Duration, log *slog.Logger) {
+func (s *Sessions) PruneEvery(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -68,18 +113,17 @@ func (s *Store) PruneEvery(ctx context.Context, interval time.Duration, log *slo
 			return
 		case now := <-ticker.C:
 			if n, err := s.Prune(ctx, now); err != nil {
-				log.Warn("pruning the token blocklist failed", "err", err)
+				log.Warn("pruning expired sessions failed", "err", err)
 			} else if n > 0 {
-				log.Info("pruned the token blocklist", "removed", n)
+				log.Info("pruned expired sessions", "removed", n)
 			}
 		}
 	}
 }
 
-// conn lets a caller revoke inside its own transaction.
-func (s *Store) conn(tx *gorm.DB) *gorm.DB {
-	if tx != nil {
-		return tx
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
 	}
-	return s.db
+	return &s
 }

@@ -6,13 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"stores-api/blocklist"
 	"stores-api/internal/testdb"
+	"stores-api/models"
 )
 
 func TestMain(m *testing.M) {
@@ -21,124 +21,180 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newStore(t *testing.T) (*blocklist.Store, *testdb.DB) {
+// newSessions returns the sessions of a fresh database with one user in it.
+func newSessions(t *testing.T) (*blocklist.Sessions, *testdb.DB, int64) {
 	t.Helper()
 	db := testdb.Open(t)
-	return blocklist.New(db.Gorm), db
+	user := models.User{Email: "user@example.com", PasswordHash: "x"}
+	if err := db.Gorm.Create(&user).Error; err != nil {
+		t.Fatal(err)
+	}
+	return blocklist.New(db.Gorm), db, user.ID
 }
 
-func mustRevoked(t *testing.T, s *blocklist.Store, jti string, want bool) {
+func mustStart(t *testing.T, s *blocklist.Sessions, userID int64, refreshJTI string, exp time.Time) string {
 	t.Helper()
-	got, err := s.IsRevoked(context.Background(), jti)
+	sid, err := s.Start(context.Background(), userID, refreshJTI, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want {
-		t.Fatalf("IsRevoked(%q) = %t, want %t", jti, got, want)
-	}
+	return sid
 }
 
-func TestRevoke(t *testing.T) {
-	s, _ := newStore(t)
-	ctx := context.Background()
-	exp := time.Now().Add(time.Hour)
-
-	mustRevoked(t, s, "a", false)
-	if err := s.Revoke(ctx, nil, "a", exp); err != nil {
+// live reports whether the session's row exists.
+func live(t *testing.T, db *testdb.DB, sid string) bool {
+	t.Helper()
+	var n int64
+	if err := db.Gorm.Model(&models.Session{}).Where("id = ?", sid).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
-	mustRevoked(t, s, "a", true)
-	mustRevoked(t, s, "b", false)
-	// Revoking twice (a logout repeated) is not an error.
-	if err := s.Revoke(ctx, nil, "a", exp); err != nil {
-		t.Fatalf("second Revoke: %v", err)
-	}
-	mustRevoked(t, s, "a", true)
+	return n == 1
 }
 
-func TestRevokeOnce(t *testing.T) {
-	s, _ := newStore(t)
+func TestStartAndEnd(t *testing.T) {
+	s, db, userID := newSessions(t)
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
-
-	if err := s.RevokeOnce(ctx, nil, "refresh-1", exp); err != nil {
-		t.Fatalf("first RevokeOnce: %v", err)
+	a := mustStart(t, s, userID, "refresh-a", exp)
+	b := mustStart(t, s, userID, "", exp) // an admin panel sign-in
+	if a == b || len(a) < 20 {
+		t.Fatalf("session ids %q and %q: want distinct random ids", a, b)
 	}
-	mustRevoked(t, s, "refresh-1", true)
-	if err := s.RevokeOnce(ctx, nil, "refresh-1", exp); !errors.Is(err, blocklist.ErrAlreadyRevoked) {
-		t.Fatalf("second RevokeOnce = %v, want ErrAlreadyRevoked", err)
-	}
-	// Revoke followed by RevokeOnce: the token was already spent.
-	if err := s.Revoke(ctx, nil, "refresh-2", exp); err != nil {
+	if err := s.End(ctx, userID, a); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RevokeOnce(ctx, nil, "refresh-2", exp); !errors.Is(err, blocklist.ErrAlreadyRevoked) {
-		t.Fatalf("RevokeOnce after Revoke = %v, want ErrAlreadyRevoked", err)
+	if live(t, db, a) || !live(t, db, b) {
+		t.Fatalf("after End(a): a live %t, b live %t; want false, true", live(t, db, a), live(t, db, b))
+	}
+	// Ending twice (a logout repeated) is not an error; another user's
+	// session is out of reach.
+	if err := s.End(ctx, userID, a); err != nil {
+		t.Fatalf("second End: %v", err)
+	}
+	if err := s.End(ctx, userID+1, b); err != nil || !live(t, db, b) {
+		t.Fatalf("End with another user's id: %v, live %t; want nil, true", err, live(t, db, b))
 	}
 }
 
-// TestRevokeInTransaction: a revocation made in a transaction that rolls
-// back never happened, so a refused logout revokes nothing.
-func TestRevokeInTransaction(t *testing.T) {
-	s, db := newStore(t)
+func TestRotate(t *testing.T) {
+	s, db, userID := newSessions(t)
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
-	rollback := errors.New("rollback")
+	sid := mustStart(t, s, userID, "r1", exp)
 
-	err := db.Gorm.Transaction(func(tx *gorm.DB) error {
-		if err := s.Revoke(ctx, tx, "in-tx", exp); err != nil {
-			return err
+	if err := s.Rotate(ctx, sid, userID, "r1", "r2", exp); err != nil {
+		t.Fatalf("first rotation: %v", err)
+	}
+	if err := s.Rotate(ctx, sid, userID, "r2", "r3", exp); err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
+	// r1 again: a replay. The session ends, r3 with it.
+	if err := s.Rotate(ctx, sid, userID, "r1", "r4", exp); !errors.Is(err, blocklist.ErrReused) {
+		t.Fatalf("replayed token: %v, want ErrReused", err)
+	}
+	if live(t, db, sid) {
+		t.Fatal("the session outlived a replayed refresh token")
+	}
+	if err := s.Rotate(ctx, sid, userID, "r3", "r5", exp); !errors.Is(err, blocklist.ErrEnded) {
+		t.Fatalf("rotation of an ended session: %v, want ErrEnded", err)
+	}
+}
+
+// TestConcurrentRotate: of many requests racing with one refresh token,
+// exactly one rotates it; the others see a replay.
+func TestConcurrentRotate(t *testing.T) {
+	s, _, userID := newSessions(t)
+	const n = 8
+	for round := range 5 {
+		sid := mustStart(t, s, userID, "r", time.Now().Add(time.Hour))
+		start := make(chan struct{})
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = s.Rotate(context.Background(), sid, userID, "r", "next", time.Now().Add(time.Hour))
+			}()
 		}
-		return rollback
-	})
-	if !errors.Is(err, rollback) {
-		t.Fatal(err)
+		close(start)
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, blocklist.ErrReused) && !errors.Is(err, blocklist.ErrEnded):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d of %d rotations succeeded, want exactly 1 (%v)", round, won, n, errs)
+		}
 	}
-	mustRevoked(t, s, "in-tx", false)
+}
 
-	err = db.Gorm.Transaction(func(tx *gorm.DB) error { return s.Revoke(ctx, tx, "in-tx", exp) })
-	if err != nil {
+func TestEndAll(t *testing.T) {
+	s, db, userID := newSessions(t)
+	other := models.User{Email: "other@example.com", PasswordHash: "x"}
+	if err := db.Gorm.Create(&other).Error; err != nil {
 		t.Fatal(err)
 	}
-	mustRevoked(t, s, "in-tx", true)
+	exp := time.Now().Add(time.Hour)
+	mine := []string{mustStart(t, s, userID, "a", exp), mustStart(t, s, userID, "", exp)}
+	theirs := mustStart(t, s, other.ID, "b", exp)
+	n, err := s.EndAll(context.Background(), userID)
+	if err != nil || n != 2 {
+		t.Fatalf("EndAll = %d, %v; want 2, nil", n, err)
+	}
+	for _, sid := range mine {
+		if live(t, db, sid) {
+			t.Errorf("session %s outlived EndAll", sid)
+		}
+	}
+	if !live(t, db, theirs) {
+		t.Error("EndAll ended another user's session")
+	}
+}
+
+// TestDeletingAUserEndsItsSessions: the foreign key cascades.
+func TestDeletingAUserEndsItsSessions(t *testing.T) {
+	s, db, userID := newSessions(t)
+	sid := mustStart(t, s, userID, "a", time.Now().Add(time.Hour))
+	if err := db.Gorm.Delete(&models.User{}, userID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if live(t, db, sid) {
+		t.Fatal("a deleted user's session lives on")
+	}
 }
 
 func TestPrune(t *testing.T) {
-	s, _ := newStore(t)
+	s, db, userID := newSessions(t)
 	ctx := context.Background()
 	now := time.Now()
 
-	// Expiry times in several zones: the store compares instants.
+	// Expiry times in several zones: the table compares instants.
 	berlin := time.FixedZone("UTC+2", 2*60*60)
-	entries := map[string]time.Time{
-		"expired-long-ago": now.Add(-48 * time.Hour),
-		"expired-just-now": now.Add(-time.Second).In(berlin),
-		"valid-soon":       now.Add(time.Second),
-		"valid-later":      now.Add(720 * time.Hour).In(berlin),
-	}
-	for jti, exp := range entries {
-		if err := s.Revoke(ctx, nil, jti, exp); err != nil {
-			t.Fatal(err)
-		}
+	sessions := map[string]time.Time{}
+	for _, exp := range []time.Time{now.Add(-48 * time.Hour), now.Add(-time.Second).In(berlin),
+		now.Add(time.Second), now.Add(720 * time.Hour).In(berlin)} {
+		sessions[mustStart(t, s, userID, "", exp)] = exp
 	}
 
 	n, err := s.Prune(ctx, now)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2, nil", n, err)
 	}
-	if n != 2 {
-		t.Fatalf("Prune removed %d entries, want 2", n)
+	for sid, exp := range sessions {
+		if want := exp.After(now); live(t, db, sid) != want {
+			t.Errorf("session expiring %s: live %t, want %t", exp, !want, want)
+		}
 	}
-	mustRevoked(t, s, "expired-long-ago", false)
-	mustRevoked(t, s, "expired-just-now", false)
-	mustRevoked(t, s, "valid-soon", true)
-	mustRevoked(t, s, "valid-later", true)
-
-	// Nothing left to prune at the same instant.
 	if n, err := s.Prune(ctx, now); err != nil || n != 0 {
 		t.Fatalf("second Prune = %d, %v; want 0, nil", n, err)
 	}
-	// Once they expire, the rest go too.
 	if n, err := s.Prune(ctx, now.Add(721*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("late Prune = %d, %v; want 2, nil", n, err)
 	}
@@ -147,36 +203,26 @@ func TestPrune(t *testing.T) {
 // TestPruneEvery: the background pruner runs on its ticker and stops with
 // its context.
 func TestPruneEvery(t *testing.T) {
-	s, _ := newStore(t)
+	s, db, userID := newSessions(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := s.Revoke(ctx, nil, "expired", time.Now().Add(-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Revoke(ctx, nil, "valid", time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	expired := mustStart(t, s, userID, "", time.Now().Add(-time.Minute))
+	valid := mustStart(t, s, userID, "", time.Now().Add(time.Hour))
 
 	done := make(chan struct{})
 	go func() {
-		s.PruneEvery(ctx, 10*time.Millisecond, quietLogger())
+		s.PruneEvery(ctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		revoked, err := s.IsRevoked(context.Background(), "expired")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !revoked {
-			break
-		}
+	for live(t, db, expired) {
 		if time.Now().After(deadline) {
-			t.Fatal("PruneEvery did not prune the expired entry")
+			t.Fatal("PruneEvery did not prune the expired session")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	mustRevoked(t, s, "valid", true)
-
+	if !live(t, db, valid) {
+		t.Fatal("PruneEvery pruned a live session")
+	}
 	cancel()
 	select {
 	case <-done:
@@ -184,5 +230,3 @@ func TestPruneEvery(t *testing.T) {
 		t.Fatal("PruneEvery did not return after its context ended")
 	}
 }
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

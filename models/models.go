@@ -55,14 +55,21 @@ type User struct {
 	CreatedAt    time.Time
 }
 
-// RevokedToken is a token id (jti) that must no longer be accepted. Rows
-// are pruned once the token would have expired anyway.
-type RevokedToken struct {
-	JTI       string `gorm:"primaryKey;column:jti"`
-	ExpiresAt time.Time
+// Session is one sign-in. Every token issued from it carries its ID (the
+// "sid" claim) and is good only while the row exists: deleting it revokes
+// them all. RefreshJTI is the one refresh token of the session that may
+// still be used, nil for sessions without refresh tokens (the admin
+// panel's). Rows are pruned once ExpiresAt, when the last token of the
+// session expires, has passed.
+type Session struct {
+	ID         string
+	UserID     int64
+	RefreshJTI *string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
 }
 
 // All lists every model, for checks that the migrated schema matches them.
 func All() []any {
-	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}, &RevokedToken{}}
+	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}, &Session{}}
 }

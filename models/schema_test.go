@@ -68,11 +68,11 @@ func TestMigratedIndexesExist(t *testing.T) {
 	db := testdb.Open(t)
 	migrator := db.Gorm.Migrator()
 	for table, indexes := range map[string][]string{
-		"stores":         {"stores_lower_name_key"},
-		"items":          {"items_store_id_lower_name_key", "items_price_cents_idx"},
-		"tags":           {"tags_store_id_lower_name_key"},
-		"items_tags":     {"items_tags_tag_id_idx"},
-		"revoked_tokens": {"revoked_tokens_expires_at_idx"},
+		"stores":     {"stores_lower_name_key"},
+		"items":      {"items_store_id_lower_name_key", "items_price_cents_idx"},
+		"tags":       {"tags_store_id_lower_name_key"},
+		"items_tags": {"items_tags_tag_id_idx"},
+		"sessions":   {"sessions_user_id_idx", "sessions_expires_at_idx"},
 	} {
 		for _, index := range indexes {
 			if !migrator.HasIndex(table, index) {

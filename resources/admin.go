@@ -82,6 +82,7 @@ func (s *Server) registerAdminRoutes(app *fiber.App) {
 	r.Post("/items/:id/delete", a.deleteItem)
 	r.Get("/users", a.listUsers)
 	r.Post("/users/:id/admin", a.setUserAdmin)
+	r.Post("/users/:id/sessions", a.endUserSessions)
 	r.Get("/users/:id/delete", a.confirmDeleteUser)
 	r.Post("/users/:id/delete", a.deleteUser)
 	r.Use(panelOnly(func(*fiber.Ctx) error { return errAdminNotFound }))

@@ -50,13 +50,18 @@ func currentAdmin(c *fiber.Ctx) *adminUser {
 	return u
 }
 
-// issueSession signs a session for user with the API's key and claims,
-// with a jti the blocklist can revoke.
-func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *sessionClaims, error) {
+// issueSession starts a session for user (ended by sign-out, like the
+// API's) and signs its cookie with the API's key and claims.
+func (a *adminPanel) issueSession(c *fiber.Ctx, user models.User, now time.Time) (string, *sessionClaims, error) {
 	claims := &sessionClaims{
 		Claims: Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, adminSessionTTL), Type: adminSessionType},
 		Email:  user.Email,
 	}
+	sid, err := a.Sessions.Start(c.UserContext(), user.ID, "", claims.ExpiresAt.Time)
+	if err != nil {
+		return "", nil, err
+	}
+	claims.SessionID = sid
 	signed, err := a.sign(claims)
 	return signed, claims, err
 }
@@ -66,7 +71,7 @@ func (a *adminPanel) issueSession(user models.User, now time.Time) (string, *ses
 func (a *adminPanel) parseSession(raw string) (*sessionClaims, int64, error) {
 	claims := &sessionClaims{}
 	err := a.parseSigned(raw, claims)
-	if err != nil || claims.Type != adminSessionType || claims.ID == "" || claims.Email == "" {
+	if err != nil || claims.Type != adminSessionType || claims.ID == "" || claims.SessionID == "" || claims.Email == "" {
 		return nil, 0, errSessionEnded
 	}
 	userID, err := strconv.ParseInt(claims.Subject, 10, 64)
@@ -107,7 +112,7 @@ func (a *adminPanel) readSession(c *fiber.Ctx) (*sessionClaims, models.User, err
 	if err != nil {
 		return nil, user, err
 	}
-	state, err := a.tokenState(c, claims.ID, userID)
+	state, err := a.tokenState(c, claims.SessionID, userID)
 	if err != nil {
 		return nil, user, err
 	}
@@ -194,7 +199,7 @@ func (a *adminPanel) signIn(c *fiber.Ctx) error {
 			adminPage: adminPage{Title: "Admin access required"}, Email: user.Email,
 		})
 	}
-	token, claims, err := a.issueSession(user, time.Now())
+	token, claims, err := a.issueSession(c, user, time.Now())
 	if err != nil {
 		return err
 	}
@@ -203,13 +208,12 @@ func (a *adminPanel) signIn(c *fiber.Ctx) error {
 	return a.redirectWith(c, next, "Signed in as "+user.Email+".")
 }
 
-// signOut handles POST /admin/logout: the session's jti goes on the same
-// blocklist as the API's logout, so a copy of the cookie stops working
-// too, and the session's CSRF token is replaced. It works for a demoted
-// admin as well.
+// signOut handles POST /admin/logout: the session ends as the API's
+// logout ends one, so a copy of the cookie stops working too, and the
+// session's CSRF token is replaced. It works for a demoted admin as well.
 func (a *adminPanel) signOut(c *fiber.Ctx) error {
-	if claims, _, err := a.parseSession(c.Cookies(sessionCookie)); err == nil {
-		if err := a.Blocklist.Revoke(c.UserContext(), nil, claims.ID, claims.ExpiresAt.Time); err != nil {
+	if claims, userID, err := a.parseSession(c.Cookies(sessionCookie)); err == nil {
+		if err := a.Sessions.End(c.UserContext(), userID, claims.SessionID); err != nil {
 			return err
 		}
 	}

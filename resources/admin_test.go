@@ -294,7 +294,7 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 	})
 	t.Run("expired or forged", func(t *testing.T) {
 		e := newEnv(t)
-		e.adminSession()
+		sid := decodeClaims(t, e.adminSession().cookies["admin_session"])["sid"]
 		sign := func(key []byte, claims jwt.MapClaims) string {
 			s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 			if err != nil {
@@ -303,17 +303,21 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 			return s
 		}
 		now := time.Now()
-		valid := jwt.MapClaims{"sub": "1", "jti": "j1", "type": "admin_session", "email": adminEmail, "exp": now.Add(time.Hour).Unix()}
-		noEmail := jwt.MapClaims{"sub": "1", "jti": "j5", "type": "admin_session", "exp": now.Add(time.Hour).Unix()}
-		expired := jwt.MapClaims{"sub": "1", "jti": "j2", "type": "admin_session", "exp": now.Add(-time.Minute).Unix()}
-		access := jwt.MapClaims{"sub": "1", "jti": "j3", "type": "access", "exp": now.Add(time.Hour).Unix()}
-		noExp := jwt.MapClaims{"sub": "1", "jti": "j4", "type": "admin_session"}
+		valid := jwt.MapClaims{"sub": "1", "sid": sid, "jti": "j1", "type": "admin_session", "email": adminEmail, "exp": now.Add(time.Hour).Unix()}
+		noEmail := jwt.MapClaims{"sub": "1", "sid": sid, "jti": "j5", "type": "admin_session", "exp": now.Add(time.Hour).Unix()}
+		noSession := jwt.MapClaims{"sub": "1", "jti": "j6", "type": "admin_session", "email": adminEmail, "exp": now.Add(time.Hour).Unix()}
+		otherSession := jwt.MapClaims{"sub": "1", "sid": "ended", "jti": "j7", "type": "admin_session", "email": adminEmail, "exp": now.Add(time.Hour).Unix()}
+		expired := jwt.MapClaims{"sub": "1", "sid": sid, "jti": "j2", "type": "admin_session", "exp": now.Add(-time.Minute).Unix()}
+		access := jwt.MapClaims{"sub": "1", "sid": sid, "jti": "j3", "type": "access", "exp": now.Add(time.Hour).Unix()}
+		noExp := jwt.MapClaims{"sub": "1", "sid": sid, "jti": "j4", "type": "admin_session"}
 		secret := e.Server.Config.JWTSecret
 		for name, token := range map[string]string{
 			"expired":            sign(secret, expired),
 			"API access token":   sign(secret, access),
 			"no expiry":          sign(secret, noExp),
 			"no email":           sign(secret, noEmail),
+			"no session":         sign(secret, noSession),
+			"ended session":      sign(secret, otherSession),
 			"other secret":       sign([]byte("another-secret-another-secret-another"), valid),
 			"not a token at all": "garbage",
 		} {
@@ -339,8 +343,10 @@ func TestAdminSignOutRevokesTheSession(t *testing.T) {
 		t.Fatalf("sign-out left the cookie: %+v", c)
 	}
 	expectHTML(t, a.get("/admin/login"), http.StatusOK, "Signed out.")
-	if n := e.count("revoked_tokens"); n != 1 {
-		t.Fatalf("revoked_tokens has %d rows, want the session's jti", n)
+	var n int64
+	e.DB.Gorm.Table("sessions").Where("id = ?", decodeClaims(t, session)["sid"]).Count(&n)
+	if n != 0 {
+		t.Fatal("the panel's session outlived sign-out")
 	}
 	// A copy of the cookie is worthless now, on any replica.
 	b := newEnvOn(t, e.DB, nil).adminClient()
@@ -851,4 +857,33 @@ func TestAdminRefusalKeepsTheUserListPage(t *testing.T) {
 	expectHTML(t, r, http.StatusUnprocessableEntity, "Page 2 of 2", "user59@example.com", "Choose promote or demote.")
 	r = a.post(fmt.Sprintf("/admin/users/%d/admin", last), url.Values{"admin": {"maybe"}, "page": {"x"}})
 	expectHTML(t, r, http.StatusUnprocessableEntity, "Page 1 of 2")
+}
+
+// TestAdminEndsAUsersSessions: one button signs a user out everywhere: its
+// API tokens stop working, and other users' do not. Ending one's own
+// sessions signs one out of the panel.
+func TestAdminEndsAUsersSessions(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	userID := e.register(userEmail)
+	laptop, laptopRefresh := e.login(userEmail)
+	phone, _ := e.login(userEmail)
+	bystander := e.adminToken()
+
+	expectHTML(t, a.get("/admin/users"), http.StatusOK, `<td data-label="Sessions">2</td>`)
+	expectRedirect(t, a.post(fmt.Sprint("/admin/users/", userID, "/sessions"), nil), "/admin/users")
+	expectHTML(t, a.get("/admin/users"), http.StatusOK, userEmail+": 2 sessions ended.")
+	for _, token := range []string{laptop, phone} {
+		expectAuthError(t, e.do("GET", "/stores", nil, token), http.StatusUnauthorized, "token_revoked")
+	}
+	expectAuthError(t, e.do("POST", "/refresh", nil, laptopRefresh), http.StatusUnauthorized, "token_revoked")
+	expect(t, e.do("GET", "/stores", nil, bystander), http.StatusOK)
+
+	var adminID int64
+	e.DB.Gorm.Raw("SELECT id FROM users WHERE email = ?", adminEmail).Scan(&adminID)
+	expectRedirect(t, a.post(fmt.Sprint("/admin/users/", adminID, "/sessions"), nil), "/admin/login")
+	expectAuthError(t, e.do("GET", "/stores", nil, bystander), http.StatusUnauthorized, "token_revoked")
+	if r := a.get("/admin/users"); r.Status != http.StatusSeeOther {
+		t.Fatalf("the panel after ending one's own sessions: %d, want a redirect to sign in", r.Status)
+	}
 }

@@ -19,6 +19,7 @@ type adminUserRow struct {
 	Email     string
 	IsAdmin   bool
 	CreatedAt time.Time
+	Sessions  int64 // live sessions: API sign-ins and admin panel sign-ins
 	Self      bool
 	Error     string
 }
@@ -44,15 +45,39 @@ func (a *adminPanel) usersPage(c *fiber.Ctx, page, failedID int64, failure strin
 	if err := db.Order("id").Limit(usersPerPage).Offset(int(v.Pager.Offset())).Find(&users).Error; err != nil {
 		return nil, err
 	}
+	sessions, err := a.liveSessions(c, users)
+	if err != nil {
+		return nil, err
+	}
 	me := currentAdmin(c)
 	for _, u := range users {
-		row := adminUserRow{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt, Self: u.ID == me.ID}
+		row := adminUserRow{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt,
+			Sessions: sessions[u.ID], Self: u.ID == me.ID}
 		if u.ID == failedID {
 			row.Error = failure
 		}
 		v.Users = append(v.Users, row)
 	}
 	return v, nil
+}
+
+// liveSessions counts the unexpired sessions of each user of a page.
+func (a *adminPanel) liveSessions(c *fiber.Ctx, users []models.User) (map[int64]int64, error) {
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	var rows []struct {
+		UserID int64
+		N      int64
+	}
+	err := a.db(c).Model(&models.Session{}).Select("user_id, count(*) AS n").
+		Where("user_id IN ? AND expires_at > ?", ids, time.Now().UTC()).Group("user_id").Scan(&rows).Error
+	counts := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		counts[r.UserID] = r.N
+	}
+	return counts, err
 }
 
 // listUsers handles GET /admin/users?page=.
@@ -146,4 +171,28 @@ func (a *adminPanel) deleteUser(c *fiber.Ctx) error {
 		return err
 	}
 	return a.redirectWith(c, "/admin/users", "User "+user.Email+" deleted.")
+}
+
+// endUserSessions handles POST /admin/users/:id/sessions: every session of
+// the user ends, its API tokens and panel sign-ins alike. Ending one's own
+// signs one out here too.
+func (a *adminPanel) endUserSessions(c *fiber.Ctx) error {
+	user, err := a.userOf(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.Sessions.EndAll(c.UserContext(), user.ID)
+	if err != nil {
+		return err
+	}
+	if user.ID == currentAdmin(c).ID {
+		c.Cookie(a.cookie(c, sessionCookie, "", cookieDeleted))
+		a.renewCSRF(c, "")
+		return a.redirectWith(c, adminPrefix+"/login", "All your sessions have ended.")
+	}
+	back := "/admin/users"
+	if page, ok := parseFormID(formValue(c, "page")); ok && page > 1 {
+		back += "?page=" + strconv.FormatInt(page, 10)
+	}
+	return a.redirectWith(c, back, user.Email+": "+countNoun(int(n), "session")+" ended.")
 }

@@ -20,13 +20,17 @@ const (
 	refreshToken = "refresh"
 )
 
-// Claims are the claims of every token we issue. RegisteredClaims.ID is
-// the jti the blocklist is keyed on.
+// Claims are the claims of every token we issue. SessionID names the
+// sign-in the token comes from: the token is good while that session
+// lasts (blocklist). RegisteredClaims.ID, the jti, tells the refresh
+// tokens of one session apart. IsAdmin is set in every access token,
+// true or false, and in no other.
 type Claims struct {
 	jwt.RegisteredClaims
-	Type    string `json:"type"`
-	Fresh   bool   `json:"fresh"`
-	IsAdmin bool   `json:"is_admin,omitempty"`
+	SessionID string `json:"sid"`
+	Type      string `json:"type"`
+	Fresh     bool   `json:"fresh"`
+	IsAdmin   *bool  `json:"is_admin,omitempty"`
 }
 
 // principal is the authenticated caller, as checked against the database
@@ -123,10 +127,10 @@ func (s *Server) checkToken(c *fiber.Ctx, claims *Claims, userID int64) error {
 }
 
 // lookUpToken is the database half of a token check, as a query of its
-// own: the token's user must still exist and the token must not be
-// revoked. It also reads whether the user is an admin now.
+// own: the token's user must still exist and its session must not have
+// ended. It also reads whether the user is an admin now.
 func (s *Server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*principal, error) {
-	state, err := s.tokenState(c, claims.ID, userID)
+	state, err := s.tokenState(c, claims.SessionID, userID)
 	switch {
 	case err != nil:
 		return nil, err
@@ -138,10 +142,10 @@ func (s *Server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*princ
 	return &principal{UserID: userID, IsAdmin: state.IsAdmin, Claims: claims}, nil
 }
 
-// validClaims requires exp, jti, a numeric string sub and a known type:
-// the library accepts a token without exp, which would never expire.
+// validClaims requires exp, jti, sid, a numeric string sub and a known
+// type: the library accepts a token without exp, which would never expire.
 func validClaims(claims *Claims) (int64, error) {
-	if claims == nil || claims.ExpiresAt == nil || claims.ID == "" ||
+	if claims == nil || claims.ExpiresAt == nil || claims.ID == "" || claims.SessionID == "" ||
 		(claims.Type != accessToken && claims.Type != refreshToken) {
 		return 0, errInvalidToken
 	}
@@ -152,27 +156,29 @@ func validClaims(claims *Claims) (int64, error) {
 	return userID, nil
 }
 
-// tokenState answers "is this token revoked, and does its user still
-// exist (and is it an admin)?" in one round trip.
+// tokenState answers "has this token's session ended, and does its user
+// still exist (and is it an admin)?" in one round trip.
 type tokenState struct {
 	UserExists bool
 	IsAdmin    bool
 	Revoked    bool
 }
 
-func (s *Server) tokenState(c *fiber.Ctx, jti string, userID int64) (tokenState, error) {
+func (s *Server) tokenState(c *fiber.Ctx, sid string, userID int64) (tokenState, error) {
 	// Every authenticated request runs this, so it scans the row directly
 	// rather than through GORM's reflection.
 	state := tokenState{UserExists: true}
+	var live bool
 	err := s.DB.WithContext(c.UserContext()).Raw(
-		`SELECT u.is_admin, EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?) AS revoked
-		 FROM users u WHERE u.id = ?`, jti, userID).Row().Scan(&state.IsAdmin, &state.Revoked)
+		`SELECT u.is_admin, EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id) AS live
+		 FROM users u WHERE u.id = ?`, sid, userID).Row().Scan(&state.IsAdmin, &live)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tokenState{}, nil
 	}
 	if err != nil {
 		return tokenState{}, err
 	}
+	state.Revoked = !live
 	return state, nil
 }
 
@@ -205,18 +211,41 @@ func caller(c *fiber.Ctx) *principal {
 	return p
 }
 
-// issueToken signs a token of the given type for user.
-func (s *Server) issueToken(user models.User, tokenType string, fresh bool, now time.Time) (string, *Claims, error) {
-	ttl := s.Config.JWTAccessTTL
-	if tokenType == refreshToken {
-		ttl = s.Config.JWTRefreshTTL
+// tokenPair is what /login and /refresh hand out: an access token and a
+// refresh token of one session.
+type tokenPair struct {
+	access, refresh string
+	refreshJTI      string
+	expires         time.Time // when the later of the two expires
+}
+
+// newRefreshJTI and newTokenPair are the two halves of issuing tokens: the
+// session must know its refresh token's jti before the tokens, which carry
+// the session's id, can be signed.
+func newRefreshJTI() string { return rand.Text() }
+
+// newTokenPair signs an access token (fresh from a password, or not) and
+// the refresh token refreshJTI of session sid for user.
+func (s *Server) newTokenPair(user models.User, sid, refreshJTI string, fresh bool, now time.Time) (tokenPair, error) {
+	isAdmin := user.IsAdmin
+	access := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.Config.JWTAccessTTL),
+		SessionID: sid, Type: accessToken, Fresh: fresh, IsAdmin: &isAdmin}
+	refresh := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.Config.JWTRefreshTTL),
+		SessionID: sid, Type: refreshToken}
+	refresh.ID = refreshJTI
+	pair := tokenPair{refreshJTI: refreshJTI, expires: s.sessionExpiry(now)}
+	var err error
+	if pair.access, err = s.sign(access); err != nil {
+		return pair, err
 	}
-	claims := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, ttl), Type: tokenType, Fresh: fresh}
-	if tokenType == accessToken {
-		claims.IsAdmin = user.IsAdmin
-	}
-	signed, err := s.sign(claims)
-	return signed, claims, err
+	pair.refresh, err = s.sign(refresh)
+	return pair, err
+}
+
+// sessionExpiry is when the tokens issued now expire, the later of the
+// two: after that a session has nothing left to revoke.
+func (s *Server) sessionExpiry(now time.Time) time.Time {
+	return now.Add(max(s.Config.JWTAccessTTL, s.Config.JWTRefreshTTL))
 }
 
 // newRegisteredClaims are the standard claims of every token we sign: the

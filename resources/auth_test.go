@@ -1,6 +1,7 @@
 package resources_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
@@ -37,13 +38,21 @@ func expectAuthError(t testing.TB, r response, status int, code string) {
 // secret is the key the test apps sign with.
 func (e *testEnv) secret() []byte { return e.Server.Config.JWTSecret }
 
-// claimsFor are the claims of a valid access token of userID, as the app
-// issues them; tests delete or change one claim to build a bad token.
-func claimsFor(userID int64, tokenType string) jwt.MapClaims {
+// claimsFor are the claims of a valid token of userID, as the app issues
+// them, in a session of its own; tests delete or change one claim to build
+// a bad token.
+func (e *testEnv) claimsFor(userID int64, tokenType string) jwt.MapClaims {
+	e.t.Helper()
 	now := time.Now()
+	jti := rand.Text()
+	sid, err := e.Server.Sessions.Start(context.Background(), userID, jti, now.Add(time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	return jwt.MapClaims{
 		"sub":      strconv.FormatInt(userID, 10),
-		"jti":      rand.Text(),
+		"sid":      sid,
+		"jti":      jti,
 		"iat":      now.Unix(),
 		"nbf":      now.Unix(),
 		"exp":      now.Add(time.Hour).Unix(),
@@ -107,7 +116,7 @@ func (e *testEnv) withHeader(method, path, authorization string) response {
 func TestBadAuthorization(t *testing.T) {
 	e := newEnv(t)
 	userID := e.register(userEmail)
-	good := claimsFor(userID, "access")
+	good := e.claimsFor(userID, "access")
 	key := e.secret()
 
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -142,6 +151,8 @@ func TestBadAuthorization(t *testing.T) {
 		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, key, without(good, "exp")), http.StatusUnauthorized, "invalid_token"},
 		{"no jti", "Bearer " + sign(t, jwt.SigningMethodHS256, key, without(good, "jti")), http.StatusUnauthorized, "invalid_token"},
 		{"empty jti", "Bearer " + sign(t, jwt.SigningMethodHS256, key, with(good, "jti", "")), http.StatusUnauthorized, "invalid_token"},
+		{"no sid", "Bearer " + sign(t, jwt.SigningMethodHS256, key, without(good, "sid")), http.StatusUnauthorized, "invalid_token"},
+		{"unknown sid", "Bearer " + sign(t, jwt.SigningMethodHS256, key, with(good, "sid", "no-such-session")), http.StatusUnauthorized, "token_revoked"},
 		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, key, without(good, "sub")), http.StatusUnauthorized, "invalid_token"},
 		{"non-numeric sub", "Bearer " + sign(t, jwt.SigningMethodHS256, key, with(good, "sub", "admin")), http.StatusUnauthorized, "invalid_token"},
 		{"negative sub", "Bearer " + sign(t, jwt.SigningMethodHS256, key, with(good, "sub", "-1")), http.StatusUnauthorized, "invalid_token"},
@@ -204,6 +215,18 @@ func TestIssuedClaims(t *testing.T) {
 	if access["jti"] == refresh["jti"] {
 		t.Error("access and refresh tokens share a jti")
 	}
+	if sid, _ := access["sid"].(string); sid == "" || refresh["sid"] != sid {
+		t.Errorf("sid = %v and %v, want one session for both tokens", access["sid"], refresh["sid"])
+	}
+	if _, ok := refresh["is_admin"]; ok {
+		t.Error("a refresh token carries is_admin, a claim of access tokens")
+	}
+	// is_admin is in every access token, false included.
+	e.register(userEmail)
+	userAccess, _ := e.login(userEmail)
+	if v, ok := decodeClaims(t, userAccess)["is_admin"]; !ok || v != false {
+		t.Errorf("a user's access token: is_admin = %v (present %t), want false", v, ok)
+	}
 
 	r = e.do("POST", "/refresh", nil, body["refresh_token"].(string))
 	expect(t, r, http.StatusOK)
@@ -211,7 +234,11 @@ func TestIssuedClaims(t *testing.T) {
 	if len(refreshed) != 2 {
 		t.Errorf("refresh answered %s, want only access_token and refresh_token", r.Body)
 	}
-	check("refreshed access", decodeClaims(t, refreshed["access_token"].(string)), "access", false, 10*time.Minute)
+	refreshedAccess := decodeClaims(t, refreshed["access_token"].(string))
+	check("refreshed access", refreshedAccess, "access", false, 10*time.Minute)
+	if refreshedAccess["is_admin"] != true || refreshedAccess["sid"] != access["sid"] {
+		t.Errorf("refreshed access token: is_admin/sid = %v/%v, want true/%v", refreshedAccess["is_admin"], refreshedAccess["sid"], access["sid"])
+	}
 	check("refreshed refresh", decodeClaims(t, refreshed["refresh_token"].(string)), "refresh", false, 48*time.Hour)
 }
 
@@ -237,7 +264,7 @@ func TestExpiredRefreshToken(t *testing.T) {
 	e := newEnv(t)
 	userID := e.register(userEmail)
 	expired := sign(t, jwt.SigningMethodHS256, e.secret(),
-		with(claimsFor(userID, "refresh"), "exp", time.Now().Add(-time.Second).Unix()))
+		with(e.claimsFor(userID, "refresh"), "exp", time.Now().Add(-time.Second).Unix()))
 	expectAuthError(t, e.do("POST", "/refresh", nil, expired), http.StatusUnauthorized, "token_expired")
 }
 
@@ -254,27 +281,33 @@ func TestWrongTokenType(t *testing.T) {
 	expect(t, e.do("POST", "/refresh", nil, refresh), http.StatusOK)
 }
 
-// TestLogoutRevokesAccessToken: after /logout the token is refused, and
-// other sessions of the same user are not.
-func TestLogoutRevokesAccessToken(t *testing.T) {
+// TestLogoutEndsTheSession: after /logout with no body, every token of
+// the session is refused; other sessions of the same user are not.
+func TestLogoutEndsTheSession(t *testing.T) {
 	e := newEnv(t)
 	e.register(userEmail)
 	access, refresh := e.login(userEmail)
-	other, _ := e.login(userEmail)
+	rotated := e.do("POST", "/refresh", nil, refresh)
+	expect(t, rotated, http.StatusOK)
+	access2, refresh2 := rotated.JSON(t)["access_token"].(string), rotated.JSON(t)["refresh_token"].(string)
+	other, otherRefresh := e.login(userEmail)
 
 	r := e.do("POST", "/logout", nil, access)
 	expect(t, r, http.StatusOK)
 	if msg := r.JSON(t)["message"]; msg != "Successfully logged out." {
 		t.Fatalf("message = %v", msg)
 	}
-	expectAuthError(t, e.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_revoked")
-	expectAuthError(t, e.do("POST", "/logout", nil, access), http.StatusUnauthorized, "token_revoked")
+	for _, token := range []string{access, access2} {
+		expectAuthError(t, e.do("GET", "/stores", nil, token), http.StatusUnauthorized, "token_revoked")
+	}
+	expectAuthError(t, e.do("POST", "/logout", nil, access2), http.StatusUnauthorized, "token_revoked")
+	expectAuthError(t, e.do("POST", "/refresh", nil, refresh2), http.StatusUnauthorized, "token_revoked")
 	expect(t, e.do("GET", "/stores", nil, other), http.StatusOK)
-	// Without it in the body, the refresh token stays valid.
-	expect(t, e.do("POST", "/refresh", nil, refresh), http.StatusOK)
+	expect(t, e.do("POST", "/refresh", nil, otherRefresh), http.StatusOK)
 }
 
-// TestRefreshRotation: a refresh token works once.
+// TestRefreshRotation: a refresh token works once; /refresh keeps the
+// session, so the tokens it hands out are of the same family.
 func TestRefreshRotation(t *testing.T) {
 	e := newEnv(t)
 	e.register(userEmail)
@@ -283,11 +316,37 @@ func TestRefreshRotation(t *testing.T) {
 	r := e.do("POST", "/refresh", nil, refresh)
 	expect(t, r, http.StatusOK)
 	next := r.JSON(t)["refresh_token"].(string)
-	expectAuthError(t, e.do("POST", "/refresh", nil, refresh), http.StatusUnauthorized, "token_revoked")
-
 	r = e.do("POST", "/refresh", nil, next)
 	expect(t, r, http.StatusOK)
-	expectAuthError(t, e.do("POST", "/refresh", nil, next), http.StatusUnauthorized, "token_revoked")
+	last := r.JSON(t)
+	if a, b := decodeClaims(t, refresh)["sid"], decodeClaims(t, last["access_token"].(string))["sid"]; a != b || a == "" {
+		t.Fatalf("sid %v after login, %v after two refreshes: want one session", a, b)
+	}
+	expect(t, e.do("GET", "/stores", nil, last["access_token"].(string)), http.StatusOK)
+}
+
+// TestRefreshTokenReuseEndsTheSession: replaying a refresh token that was
+// already rotated ends its whole session, so whoever rotated first (the
+// client, or a thief) loses the tokens that rotation gave; other sessions
+// of the user live on.
+func TestRefreshTokenReuseEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	e.register(userEmail)
+	access, stolen := e.login(userEmail)
+	other, _ := e.login(userEmail)
+
+	r := e.do("POST", "/refresh", nil, stolen) // the thief rotates first
+	expect(t, r, http.StatusOK)
+	thiefAccess, thiefRefresh := r.JSON(t)["access_token"].(string), r.JSON(t)["refresh_token"].(string)
+	expect(t, e.do("GET", "/stores", nil, thiefAccess), http.StatusOK)
+
+	// The client presents the same token: reuse is detected.
+	expectAuthError(t, e.do("POST", "/refresh", nil, stolen), http.StatusUnauthorized, "token_revoked")
+	for _, token := range []string{access, thiefAccess} {
+		expectAuthError(t, e.do("GET", "/stores", nil, token), http.StatusUnauthorized, "token_revoked")
+	}
+	expectAuthError(t, e.do("POST", "/refresh", nil, thiefRefresh), http.StatusUnauthorized, "token_revoked")
+	expect(t, e.do("GET", "/stores", nil, other), http.StatusOK)
 }
 
 // TestConcurrentRefresh: of several requests racing with one refresh token,
@@ -344,13 +403,18 @@ func TestRevocationSharedBetweenInstances(t *testing.T) {
 	access, refresh := a.login(userEmail)
 	expect(t, b.do("GET", "/stores", nil, access), http.StatusOK)
 
-	expect(t, a.do("POST", "/logout", nil, access), http.StatusOK)
-	expectAuthError(t, b.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_revoked")
-
 	r := b.do("POST", "/refresh", nil, refresh)
 	expect(t, r, http.StatusOK)
+	rotated := r.JSON(t)["access_token"].(string)
+	expect(t, a.do("GET", "/stores", nil, rotated), http.StatusOK)
+
+	// A replay on one instance ends the session on both.
 	expectAuthError(t, a.do("POST", "/refresh", nil, refresh), http.StatusUnauthorized, "token_revoked")
-	expect(t, a.do("GET", "/stores", nil, r.JSON(t)["access_token"].(string)), http.StatusOK)
+	expectAuthError(t, b.do("GET", "/stores", nil, rotated), http.StatusUnauthorized, "token_revoked")
+
+	access, _ = b.login(userEmail)
+	expect(t, a.do("POST", "/logout", nil, access), http.StatusOK)
+	expectAuthError(t, b.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_revoked")
 }
 
 // TestFreshTokenRequired: POST /items needs a token from /login; one from
@@ -412,7 +476,7 @@ func TestForgedAdminClaim(t *testing.T) {
 	userID := e.register(userEmail)
 	path := fmt.Sprintf("/stores/%d", storeID)
 
-	claims := with(claimsFor(userID, "access"), "is_admin", true)
+	claims := with(e.claimsFor(userID, "access"), "is_admin", true)
 	forged := sign(t, jwt.SigningMethodHS256, []byte("attacker-secret-attacker-secret-1"), claims)
 	expectAuthError(t, e.do("DELETE", path, nil, forged), http.StatusUnauthorized, "invalid_token")
 

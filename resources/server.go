@@ -28,12 +28,12 @@ const maxBodyBytes = 1 << 20
 // Server holds what the handlers depend on. main builds one; tests build
 // their own, so two apps on two databases can live in one process.
 type Server struct {
-	DB        *gorm.DB
-	Dialect   string // models.Postgres or models.SQLite
-	Config    config.Config
-	Log       *slog.Logger
-	Validate  *validator.Validate
-	Blocklist *blocklist.Store
+	DB       *gorm.DB
+	Dialect  string // models.Postgres or models.SQLite
+	Config   config.Config
+	Log      *slog.Logger
+	Validate *validator.Validate
+	Sessions *blocklist.Sessions // revocation, per sign-in
 	// DBTimeout bounds the database work of one request (zero: 5s), so
 	// an unreachable database yields a prompt 503 (middleware.go).
 	DBTimeout time.Duration
@@ -54,8 +54,8 @@ func New(s *Server) *fiber.App {
 	if s.Validate == nil {
 		s.Validate = schemas.NewValidator()
 	}
-	if s.Blocklist == nil {
-		s.Blocklist = blocklist.New(s.DB)
+	if s.Sessions == nil {
+		s.Sessions = blocklist.New(s.DB)
 	}
 	s.requireAccess = s.newTokenMiddleware(accessToken, false)
 	s.requireAccessInline = s.newTokenMiddleware(accessToken, true)
@@ -63,15 +63,15 @@ func New(s *Server) *fiber.App {
 	s.authLimiter = s.authRateLimit()
 	s.dummyHash = mustHash("not-a-real-password", s.Config.BcryptCost)
 	cfg := fiber.Config{
-		AppName:               "stores-api",
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             maxBodyBytes,
+		AppName:      "stores-api",
+		ErrorHandler: s.errorHandler,
+		BodyLimit:    maxBodyBytes,
 		// A client that sends its request slowly, or nothing at all, or
 		// keeps an idle connection open, is cut off after these; without
 		// them each would hold a connection forever.
-		ReadTimeout:  s.Config.ReadTimeout,
-		WriteTimeout: s.Config.WriteTimeout,
-		IdleTimeout:  s.Config.IdleTimeout,
+		ReadTimeout:           s.Config.ReadTimeout,
+		WriteTimeout:          s.Config.WriteTimeout,
+		IdleTimeout:           s.Config.IdleTimeout,
 		JSONEncoder:           json.Marshal,
 		DisableStartupMessage: true,
 	}

@@ -26,18 +26,19 @@ import (
 // still safe for reads: its token is checked after it ran. Writes must
 // carry the guard, or they could happen for a revoked token.
 
-// tokenGuardSQL holds while the user exists and the token is not revoked.
-// Both subqueries are uncorrelated, so the database evaluates them once
-// per statement, from the primary keys of users and revoked_tokens.
-const tokenGuardSQL = "EXISTS (SELECT 1 FROM users WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)"
+// tokenGuardSQL holds while the token's session lasts, which implies that
+// its user exists: deleting a user deletes its sessions. The subquery is
+// uncorrelated, so the database evaluates it once per statement, from the
+// primary key of sessions.
+const tokenGuardSQL = "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND user_id = ?)"
 
 // tokenGuard is a token's database check as a condition of a statement.
 // The zero tokenGuard, noGuard, adds nothing: the token was checked
 // already, or the caller is not an API client (the admin panel checks its
 // sessions itself).
 type tokenGuard struct {
+	sid    string
 	userID int64
-	jti    string
 }
 
 var noGuard tokenGuard
@@ -48,7 +49,7 @@ func (g tokenGuard) and(query string, args ...any) (string, []any) {
 	if g == noGuard {
 		return query, args
 	}
-	return query + " AND " + tokenGuardSQL, append(args, g.userID, g.jti)
+	return query + " AND " + tokenGuardSQL, append(args, g.sid, g.userID)
 }
 
 // where appends the guard as the WHERE clause of a query that has none.
@@ -56,7 +57,7 @@ func (g tokenGuard) where(query string, args ...any) (string, []any) {
 	if g == noGuard {
 		return query, args
 	}
-	return query + " WHERE " + tokenGuardSQL, append(args, g.userID, g.jti)
+	return query + " WHERE " + tokenGuardSQL, append(args, g.sid, g.userID)
 }
 
 // pendingCheck is the token check a handler's statement is to carry.
@@ -81,7 +82,7 @@ func guard(c *fiber.Ctx) tokenGuard {
 // own whenever the statement did not prove it: when the handler failed,
 // or never took the guard.
 func (s *Server) checkTokenInline(c *fiber.Ctx, claims *Claims, userID int64) error {
-	pending := &pendingCheck{guard: tokenGuard{userID: userID, jti: claims.ID}}
+	pending := &pendingCheck{guard: tokenGuard{sid: claims.SessionID, userID: userID}}
 	c.Locals(localsPrincipal, &principal{UserID: userID, Claims: claims, pending: pending})
 	err := c.Next()
 	if err == nil && pending.taken {

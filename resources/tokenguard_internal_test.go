@@ -37,10 +37,15 @@ func TestInlineCheckWithoutGuard(t *testing.T) {
 	if err := db.Gorm.Create(&user).Error; err != nil {
 		t.Fatal(err)
 	}
-	token, claims, err := s.issueToken(user, accessToken, true, time.Now())
+	sid, err := s.Sessions.Start(context.Background(), user.ID, "r", time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
+	pair, err := s.newTokenPair(user, sid, "r", true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := pair.access
 	get := func(path string) (int, string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -62,7 +67,7 @@ func TestInlineCheckWithoutGuard(t *testing.T) {
 		t.Errorf("requireAdmin after requireAccessInline: %d, want 500", status)
 	}
 
-	if err := s.Blocklist.Revoke(context.Background(), db.Gorm, claims.ID, claims.ExpiresAt.Time); err != nil {
+	if err := s.Sessions.End(context.Background(), user.ID, sid); err != nil {
 		t.Fatal(err)
 	}
 	status, body := get("/unguarded")

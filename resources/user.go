@@ -79,7 +79,8 @@ func (s *Server) register(c *fiber.Ctx) error {
 	})
 }
 
-// login handles POST /login.
+// login handles POST /login: a new session, and an access and a refresh
+// token of it.
 func (s *Server) login(c *fiber.Ctx) error {
 	var in schemas.LoginIn
 	if err := s.bind(c, &in); err != nil {
@@ -90,17 +91,18 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	now := time.Now()
-	access, _, err := s.issueToken(user, accessToken, true, now)
+	refreshJTI := newRefreshJTI()
+	sid, err := s.Sessions.Start(c.UserContext(), user.ID, refreshJTI, s.sessionExpiry(now))
 	if err != nil {
 		return err
 	}
-	refresh, _, err := s.issueToken(user, refreshToken, false, now)
+	pair, err := s.newTokenPair(user, sid, refreshJTI, true, now)
 	if err != nil {
 		return err
 	}
 	return c.JSON(schemas.Tokens{
-		AccessToken:  access,
-		RefreshToken: refresh,
+		AccessToken:  pair.access,
+		RefreshToken: pair.refresh,
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(s.Config.JWTAccessTTL / time.Second),
 	})
@@ -126,34 +128,37 @@ func (s *Server) authenticate(db *gorm.DB, in schemas.LoginIn) (models.User, err
 }
 
 // refresh handles POST /refresh: a new non-fresh access token and a new
-// refresh token; the refresh token used is revoked, so it works once.
+// refresh token of the same session. The refresh token used works once: a
+// second use ends the session, so every token of it, including the ones
+// the first use got, is refused from then on.
 func (s *Server) refresh(c *fiber.Ctx) error {
 	p := caller(c)
-	err := s.Blocklist.RevokeOnce(c.UserContext(), nil, p.Claims.ID, p.Claims.ExpiresAt.Time)
-	if errors.Is(err, blocklist.ErrAlreadyRevoked) {
-		return errTokenRevoked // a concurrent request used it first
-	}
-	if err != nil {
-		return err
-	}
-	user := models.User{ID: p.UserID, IsAdmin: p.IsAdmin}
 	now := time.Now()
-	access, _, err := s.issueToken(user, accessToken, false, now)
+	next := newRefreshJTI()
+	err := s.Sessions.Rotate(c.UserContext(), p.Claims.SessionID, p.UserID, p.Claims.ID, next, s.sessionExpiry(now))
+	switch {
+	case errors.Is(err, blocklist.ErrReused):
+		s.Log.Warn("a refresh token was used twice: its session is ended",
+			"user_id", p.UserID, "request_id", requestIDOf(c), "ip", c.IP())
+		return errTokenRevoked
+	case errors.Is(err, blocklist.ErrEnded):
+		return errTokenRevoked // ended while this request ran
+	case err != nil:
+		return err
+	}
+	pair, err := s.newTokenPair(models.User{ID: p.UserID, IsAdmin: p.IsAdmin}, p.Claims.SessionID, next, false, now)
 	if err != nil {
 		return err
 	}
-	refresh, _, err := s.issueToken(user, refreshToken, false, now)
-	if err != nil {
-		return err
-	}
-	return c.JSON(schemas.RefreshedTokens{AccessToken: access, RefreshToken: refresh})
+	return c.JSON(schemas.RefreshedTokens{AccessToken: pair.access, RefreshToken: pair.refresh})
 }
 
-// logout handles POST /logout: revokes the access token, and the refresh
-// token of the same user when the body carries one.
+// logout handles POST /logout: ends the session of the access token, so
+// every token of it is refused from then on, with or without a body. A
+// refresh token of the same user in the body ends its session too.
 func (s *Server) logout(c *fiber.Ctx) error {
 	p := caller(c)
-	var refreshClaims *Claims
+	sessions := []string{p.Claims.SessionID}
 	if len(c.Body()) > 0 {
 		var in schemas.LogoutIn
 		if err := s.bind(c, &in); err != nil {
@@ -163,25 +168,15 @@ func (s *Server) logout(c *fiber.Ctx) error {
 			claims, userID, err := s.parseRefreshToken(in.RefreshToken)
 			switch {
 			case errors.Is(err, jwt.ErrTokenExpired):
-				// Already unusable: nothing to revoke.
+				// Already unusable: nothing to end.
 			case err != nil || userID != p.UserID:
 				return errBadRefreshToken
 			default:
-				refreshClaims = claims
+				sessions = append(sessions, claims.SessionID)
 			}
 		}
 	}
-	err := s.DB.WithContext(c.UserContext()).Transaction(func(tx *gorm.DB) error {
-		ctx := c.UserContext()
-		if err := s.Blocklist.Revoke(ctx, tx, p.Claims.ID, p.Claims.ExpiresAt.Time); err != nil {
-			return err
-		}
-		if refreshClaims == nil {
-			return nil
-		}
-		return s.Blocklist.Revoke(ctx, tx, refreshClaims.ID, refreshClaims.ExpiresAt.Time)
-	})
-	if err != nil {
+	if err := s.Sessions.End(c.UserContext(), p.UserID, sessions...); err != nil {
 		return err
 	}
 	return c.JSON(schemas.Message{Message: "Successfully logged out."})

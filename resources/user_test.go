@@ -69,19 +69,18 @@ func TestAuthFlow(t *testing.T) {
 	expect(t, e.do("GET", fmt.Sprintf("/stores/%d", storeID), nil, access2), http.StatusOK)
 	expectAuthError(t, e.do("POST", "/items", fmt.Sprintf(`{"name": "Ink", "price": 2, "store_id": %d}`, storeID), access2),
 		http.StatusUnauthorized, "fresh_token_required")
-	expectAuthError(t, e.do("POST", "/refresh", nil, refresh), http.StatusUnauthorized, "token_revoked")
 
-	// Logging out with the refresh token ends the whole session. The first
-	// access token stays valid until it expires: only the one presented is
-	// revoked.
-	r = e.do("POST", "/logout", map[string]string{"refresh_token": refresh2}, access2)
+	// Logging out ends the whole session, with or without the refresh
+	// token in the body: every token of it is refused from then on.
+	r = e.do("POST", "/logout", nil, access2)
 	expect(t, r, http.StatusOK)
 	if r.JSON(t)["message"] != "Successfully logged out." {
 		t.Fatalf("logout answered %s", r.Body)
 	}
-	expectAuthError(t, e.do("GET", "/stores", nil, access2), http.StatusUnauthorized, "token_revoked")
+	for _, token := range []string{access, access2} {
+		expectAuthError(t, e.do("GET", "/stores", nil, token), http.StatusUnauthorized, "token_revoked")
+	}
 	expectAuthError(t, e.do("POST", "/refresh", nil, refresh2), http.StatusUnauthorized, "token_revoked")
-	expect(t, e.do("GET", "/stores", nil, access), http.StatusOK)
 
 	// Logging in again starts a new session.
 	r = e.do("POST", "/login", map[string]string{"email": "flow@example.com", "password": password}, "")
@@ -253,8 +252,8 @@ func TestLoginTiming(t *testing.T) {
 	}
 }
 
-// TestLogoutWithRefreshToken: the body's refresh token is revoked only when
-// it belongs to the caller.
+// TestLogoutWithRefreshToken: a refresh token in the body ends its
+// session too, when it belongs to the caller.
 func TestLogoutWithRefreshToken(t *testing.T) {
 	shared := newEnv(t)
 	// session registers a user of its own and logs it in.
@@ -263,24 +262,31 @@ func TestLogoutWithRefreshToken(t *testing.T) {
 		return e.login(email)
 	}
 
-	t.Run("same user", func(t *testing.T) {
+	t.Run("another session of the same user", func(t *testing.T) {
 		e := shared.in(t)
 		access, refresh := session(e, "same@example.com")
-		expect(t, e.do("POST", "/logout", map[string]string{"refresh_token": refresh}, access), http.StatusOK)
-		expectAuthError(t, e.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_revoked")
-		expectAuthError(t, e.do("POST", "/refresh", nil, refresh), http.StatusUnauthorized, "token_revoked")
+		otherAccess, otherRefresh := e.login("same@example.com")
+		untouched, _ := e.login("same@example.com")
+		expect(t, e.do("POST", "/logout", map[string]string{"refresh_token": otherRefresh}, access), http.StatusOK)
+		for _, token := range []string{access, otherAccess} {
+			expectAuthError(t, e.do("GET", "/stores", nil, token), http.StatusUnauthorized, "token_revoked")
+		}
+		for _, token := range []string{refresh, otherRefresh} {
+			expectAuthError(t, e.do("POST", "/refresh", nil, token), http.StatusUnauthorized, "token_revoked")
+		}
+		expect(t, e.do("GET", "/stores", nil, untouched), http.StatusOK)
 	})
 
 	t.Run("another user's refresh token", func(t *testing.T) {
 		e := shared.in(t)
 		access, _ := session(e, "attacker@example.com")
 		_, victimRefresh := session(e, "victim@example.com")
-		before := e.count("revoked_tokens")
+		before := e.count("sessions")
 
 		r := e.do("POST", "/logout", map[string]string{"refresh_token": victimRefresh}, access)
 		expectFieldError(t, r, "json", "refresh_token")
-		if n := e.count("revoked_tokens"); n != before {
-			t.Fatalf("revoked_tokens %d → %d: a refused logout revoked something", before, n)
+		if n := e.count("sessions"); n != before {
+			t.Fatalf("sessions %d → %d: a refused logout ended something", before, n)
 		}
 		expect(t, e.do("GET", "/stores", nil, access), http.StatusOK)
 		expect(t, e.do("POST", "/refresh", nil, victimRefresh), http.StatusOK)
@@ -290,12 +296,12 @@ func TestLogoutWithRefreshToken(t *testing.T) {
 		e := shared.in(t)
 		access, _ := session(e, "confused@example.com")
 		other, _ := e.login("confused@example.com")
-		before := e.count("revoked_tokens")
+		before := e.count("sessions")
 		for _, bad := range []string{other, "garbage", access + "x"} {
 			expectFieldError(t, e.do("POST", "/logout", map[string]string{"refresh_token": bad}, access), "json", "refresh_token")
 		}
-		if n := e.count("revoked_tokens"); n != before {
-			t.Fatalf("revoked_tokens %d → %d: a refused logout revoked something", before, n)
+		if n := e.count("sessions"); n != before {
+			t.Fatalf("sessions %d → %d: a refused logout ended something", before, n)
 		}
 		expect(t, e.do("GET", "/stores", nil, other), http.StatusOK)
 		expect(t, e.do("GET", "/stores", nil, access), http.StatusOK)
@@ -306,7 +312,7 @@ func TestLogoutWithRefreshToken(t *testing.T) {
 		access, refresh := session(e, "empty@example.com")
 		expect(t, e.do("POST", "/logout", `{}`, access), http.StatusOK)
 		expectAuthError(t, e.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_revoked")
-		expect(t, e.do("POST", "/refresh", nil, refresh), http.StatusOK)
+		expectAuthError(t, e.do("POST", "/refresh", nil, refresh), http.StatusUnauthorized, "token_revoked")
 	})
 }
 
