@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // expectNoSecrets fails if a response body shows a password hash, a hash
@@ -140,7 +143,8 @@ func TestRegister(t *testing.T) {
 		{"blank email", map[string]string{"email": "   ", "password": password}, "email"},
 		{"missing email", map[string]string{"password": password}, "email"},
 		{"email not a string", `{"email": 42, "password": "correct horse"}`, "email"},
-		{"password of 7 bytes", map[string]string{"email": "short@example.com", "password": "1234567"}, "password"},
+		{"password of 7 characters", map[string]string{"email": "short@example.com", "password": "kq3v-x8"}, "password"},
+		{"password of 4 characters but 8 bytes", map[string]string{"email": "utf8-short@example.com", "password": "éééé"}, "password"},
 		{"password of 73 bytes", map[string]string{"email": "long@example.com", "password": strings.Repeat("p", 73)}, "password"},
 		{"password of 37 characters but 74 bytes", map[string]string{"email": "utf8@example.com", "password": strings.Repeat("é", 37)}, "password"},
 		{"missing password", map[string]string{"email": "nopass@example.com"}, "password"},
@@ -150,14 +154,14 @@ func TestRegister(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.in(t).do("POST", "/register", tt.body, "")
 			expectFieldError(t, r, "json", tt.field)
-			expectNoSecrets(t, r, "1234567", strings.Repeat("p", 73), strings.Repeat("é", 37))
+			expectNoSecrets(t, r, "kq3v-x8", "éééé", strings.Repeat("p", 73), strings.Repeat("é", 37))
 		})
 	}
 
 	valid := []struct{ name, email, password string }{
-		{"password of 8 bytes", "eight@example.com", "12345678"},
-		{"password of 72 bytes", "seventy-two@example.com", strings.Repeat("p", 72)},
-		{"password of 4 characters but 8 bytes", "utf8-ok@example.com", "éééé"},
+		{"password of 8 characters", "eight@example.com", "kq3v-x8m"},
+		{"password of 72 bytes", "seventy-two@example.com", strings.Repeat("kq3v-x8m!", 8)},
+		{"password of 8 characters but 16 bytes", "utf8-ok@example.com", "éçàüöñßø"},
 	}
 	for _, tt := range valid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,6 +185,49 @@ func TestRegister(t *testing.T) {
 		expectError(t, e.do("POST", "/register", `{"email":`, ""), http.StatusBadRequest, "")
 		expectError(t, e.do("POST", "/register", nil, ""), http.StatusUnsupportedMediaType, "")
 	})
+}
+
+// TestPasswordRules: a new password is not the email and not easy to
+// guess, and the answer says which rule it breaks. Passwords set before the
+// rules still log in.
+func TestPasswordRules(t *testing.T) {
+	e := newEnv(t)
+	const guessable = "Too easy to guess: a common password, or common words, names, dates or patterns. " +
+		"Try a few unrelated words."
+	for _, tt := range []struct{ name, email, password, message string }{
+		{"a common password", "common@example.com", "password", guessable},
+		{"digits in a row", "digits@example.com", "12345678", guessable},
+		{"eight spaces", "spaces@example.com", "        ", guessable},
+		{"a keyboard row", "keys@example.com", "qwertyuiop", guessable},
+		{"a word and a year", "year@example.com", "football2024", guessable},
+		{"the email", "self@example.com", "self@example.com", "Must not be your email address."},
+		{"the email in another case", "case@example.com", "CASE@Example.com", "Must not be your email address."},
+		{"the email's name and a digit", "margaretta@example.com", "margaretta1", guessable},
+		{"too short comes first", "short@example.com", "1234567", "Must be at least 8 characters long."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.in(t).do("POST", "/register", map[string]string{"email": tt.email, "password": tt.password}, "")
+			body := expectError(t, r, http.StatusUnprocessableEntity, "Validation failed.")
+			got := body["errors"].(map[string]any)["json"].(map[string]any)["password"]
+			if want := []any{tt.message}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("errors.json.password = %v, want %v", got, want)
+			}
+		})
+	}
+	if n := e.count("users"); n != 0 {
+		t.Fatalf("%d users registered with passwords the rules refuse", n)
+	}
+
+	// An account from before the rules keeps its password.
+	hash, err := bcrypt.GenerateFromPassword([]byte("password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Gorm.Exec("INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+		"old@example.com", string(hash), false, time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do("POST", "/login", map[string]string{"email": "old@example.com", "password": "password"}, ""), http.StatusOK)
 }
 
 // TestAdminEmails: ADMIN_EMAILS makes an admin at registration, whatever

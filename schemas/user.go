@@ -6,10 +6,12 @@ import (
 	"stores-api/models"
 )
 
-// RegisterIn is the body of POST /register.
+// RegisterIn is the body of POST /register. The password is at least 8
+// characters (not bytes) and at most the 72 bytes bcrypt reads; the rules
+// of password.go apply too.
 type RegisterIn struct {
 	Email    string `json:"email" validate:"required,max=254,nocontrol,email"`
-	Password string `json:"password" validate:"required,minbytes=8,maxbytes=72"`
+	Password string `json:"password" validate:"required,min=8,maxbytes=72"`
 }
 
 // Normalize trims and lower-cases the email; the password is kept as typed.

@@ -20,8 +20,8 @@ func NewValidator() *validator.Validate {
 	}, Nullable[string]{})
 	must(v.RegisterValidation("nocontrol", noControl))
 	must(v.RegisterValidation("nonul", noNUL))
-	must(v.RegisterValidation("minbytes", minBytes))
 	must(v.RegisterValidation("maxbytes", maxBytes))
+	v.RegisterStructValidation(validateRegister, RegisterIn{})
 	return v
 }
 
@@ -40,9 +40,8 @@ func noControl(fl validator.FieldLevel) bool {
 // newlines and tabs): PostgreSQL text cannot store it.
 func noNUL(fl validator.FieldLevel) bool { return !strings.ContainsRune(fl.Field().String(), 0) }
 
-// minBytes and maxBytes bound a string's length in bytes, not characters:
-// bcrypt reads at most 72 bytes of a password.
-func minBytes(fl validator.FieldLevel) bool { return len(fl.Field().String()) >= intParam(fl) }
+// maxBytes bounds a string's length in bytes, not characters: bcrypt reads
+// at most 72 bytes of a password.
 func maxBytes(fl validator.FieldLevel) bool { return len(fl.Field().String()) <= intParam(fl) }
 
 func intParam(fl validator.FieldLevel) int {
@@ -78,8 +77,6 @@ func ruleMessage(fe validator.FieldError) string {
 		return "Must be greater than " + fe.Param() + "."
 	case "gte":
 		return "Must be greater than or equal to " + fe.Param() + "."
-	case "minbytes":
-		return "Must be at least " + fe.Param() + " bytes long."
 	case "maxbytes":
 		return "Must be at most " + fe.Param() + " bytes long."
 	case "email":
@@ -88,6 +85,11 @@ func ruleMessage(fe validator.FieldError) string {
 		return "Must not contain the NUL character."
 	case "nocontrol":
 		return "Must not contain control characters."
+	case tagNotEmail:
+		return "Must not be your email address."
+	case tagGuessable:
+		return "Too easy to guess: a common password, or common words, names, dates or patterns. " +
+			"Try a few unrelated words."
 	}
 	return "Invalid value."
 }
