@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -84,6 +86,9 @@ func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.
 		}
 		dialector = postgres.New(postgres.Config{Conn: conn})
 	case SQLite:
+		if err := createPrivate(t.DSN, log); err != nil {
+			return nil, err
+		}
 		dialector = sqlite.Open(t.DSN + "?" + sqliteParams)
 	default:
 		return nil, fmt.Errorf("unknown dialect %q", t.Dialect)
@@ -116,6 +121,26 @@ func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.
 		return nil, fmt.Errorf("connecting to %s database: %w", t.Dialect, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the SQLite database file, readable and writable by
+// its owner only, unless it exists: it holds password hashes. SQLite gives
+// the -wal and -shm files it makes beside it the same mode. A file that
+// exists keeps the mode its operator chose, but one that others may read
+// is worth a warning.
+func createPrivate(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("creating the SQLite database %s: %w", path, err)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		log.Warn("the SQLite database file is readable by other users: it holds password hashes (chmod 600 it)",
+			"path", path, "mode", info.Mode().Perm().String())
+	}
+	return nil
 }
 
 // genericPlans is the plan_cache_mode of the service's PostgreSQL

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,5 +81,55 @@ func TestQueryLogging(t *testing.T) {
 	db.Logger.Trace(context.Background(), time.Now().Add(-2*defaultSlowQuery), func() (string, int64) { return "SELECT slow", 1 }, nil)
 	if s := logged(); !strings.Contains(s, "SELECT slow") {
 		t.Errorf("a slow statement was not logged: %q", s)
+	}
+}
+
+// TestSQLiteFilesArePrivate: the database and the -wal and -shm files
+// SQLite makes beside it are readable by their owner only, whatever the
+// umask allows; they hold password hashes.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.db")
+	db, err := Open(context.Background(), Target{Dialect: SQLite, DSN: path}, Options{MaxOpen: 1, MaxIdle: 1},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(db)
+	if err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("INSERT INTO t (id) VALUES (1)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %s, want -rw-------", filepath.Base(name), mode)
+		}
+	}
+}
+
+// TestWorldReadableSQLiteFileIsReported: a file the operator made readable
+// by others keeps its mode, with a warning.
+func TestWorldReadableSQLiteFileIsReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	db, err := Open(context.Background(), Target{Dialect: SQLite, DSN: path}, Options{MaxOpen: 1, MaxIdle: 1},
+		slog.New(slog.NewTextHandler(&out, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	Close(db)
+	if !strings.Contains(out.String(), "level=WARN") || !strings.Contains(out.String(), "chmod 600") {
+		t.Fatalf("no warning about a world-readable database:\n%s", out.String())
 	}
 }
