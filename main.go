@@ -174,7 +174,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	sessions := blocklist.New(db)
 	go sessions.PruneEvery(ctx, time.Hour, log)
-	app := resources.New(&resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Sessions: sessions})
+	server := &resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Sessions: sessions}
+	app := resources.New(server)
+	if handler := server.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, handler, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -197,6 +205,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves GET /metrics on a listener of its own (METRICS_ADDR),
+// which operators keep on an internal network, as Prometheus exporters
+// do. The returned function stops it.
+func serveMetrics(addr string, handler http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("the metrics listener stopped", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }
 
 // migrate runs "migrate up", "migrate down" (one step) or "migrate status".

@@ -1,7 +1,10 @@
 package resources
 
 import (
+	"crypto/subtle"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,23 +82,61 @@ func methodLabel(method string) string {
 	return "OTHER"
 }
 
-// registerMetricsRoute adds GET /metrics unless METRICS_ENABLED=false.
-//
-// It needs no token, as Prometheus scrapers expect. The numbers reveal
-// traffic and capacity, not data, but operators should still keep the
-// route off the public internet: scrape it on the internal network and
-// have the load balancer or ingress refuse /metrics from outside.
+// registerMetricsRoute records metrics unless METRICS_ENABLED=false, and
+// serves them on the public port at GET /metrics where that is allowed:
+// in development, or with METRICS_TOKEN, and never when METRICS_ADDR gives
+// them a listener of their own. In production they reveal traffic and
+// capacity to anyone who asks, so without a token the public port answers
+// 404, as for any path it does not serve.
 func (s *Server) registerMetricsRoute(r fiber.Router) {
 	if !s.Config.MetricsEnabled {
 		return
 	}
 	s.metrics = s.newMetrics()
+	if s.Config.MetricsAddr != "" || (s.Config.Production() && s.Config.MetricsToken == "") {
+		return
+	}
 	r.Get("/metrics", s.serveMetrics)
 }
 
-// serveMetrics handles GET /metrics: every metric in the Prometheus text
-// format.
+// serveMetrics handles GET /metrics on the public port: every metric in
+// the Prometheus text format. With METRICS_TOKEN, a request without it is
+// answered as if the route did not exist.
 func (s *Server) serveMetrics(c *fiber.Ctx) error {
+	if !s.metricsTokenMatches(c.Get(fiber.HeaderAuthorization)) {
+		return fiber.ErrNotFound
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return s.metrics.handler(c)
+}
+
+// metricsTokenMatches checks an Authorization header against METRICS_TOKEN
+// in constant time; with no token set, anything matches.
+func (s *Server) metricsTokenMatches(authorization string) bool {
+	want := s.Config.MetricsToken
+	if want == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(authorization, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// MetricsHandler serves the metrics on a listener of their own
+// (METRICS_ADDR): GET /metrics, and 404 for anything else. It is nil when
+// METRICS_ENABLED=false. New must have built s.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{Registry: s.metrics.registry})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsTokenMatches(r.Header.Get("Authorization")) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		prom.ServeHTTP(w, r)
+	})
+	return mux
 }

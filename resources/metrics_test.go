@@ -3,7 +3,9 @@ package resources_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -128,4 +130,62 @@ func TestMetricsDisabled(t *testing.T) {
 	e := newEnvWith(t, map[string]string{"METRICS_ENABLED": "false"})
 	expectError(t, e.do("GET", "/metrics", nil, ""), http.StatusNotFound, "")
 	expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK) // requests still work without metrics
+}
+
+// TestMetricsOffThePublicPortInProduction: in production the public port
+// serves /metrics only to the bearer of METRICS_TOKEN, and to no one when
+// METRICS_ADDR gives the metrics a listener of their own; anyone else gets
+// the 404 of a path that does not exist.
+func TestMetricsOffThePublicPortInProduction(t *testing.T) {
+	const token = "metrics-token-0123456789"
+	production := map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": strings.Repeat("k", 32)}
+	with := func(extra map[string]string) map[string]string {
+		vars := map[string]string{}
+		for k, v := range production {
+			vars[k] = v
+		}
+		for k, v := range extra {
+			vars[k] = v
+		}
+		return vars
+	}
+	get := func(e *testEnv, authorization string) response {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		return e.send(req)
+	}
+
+	e := newEnvWith(t, with(nil))
+	expectError(t, get(e, ""), http.StatusNotFound, "The requested URL was not found on the server.")
+
+	e = newEnvWith(t, with(map[string]string{"METRICS_TOKEN": token}))
+	for _, bad := range []string{"", "Bearer wrong-token-0123456789", token, "Basic " + token, "Bearer " + token + "x"} {
+		expectError(t, get(e, bad), http.StatusNotFound, "")
+	}
+	r := get(e, "Bearer "+token)
+	expect(t, r, http.StatusOK)
+	if !strings.Contains(string(r.Body), "http_requests_total") {
+		t.Fatalf("the token's bearer got no metrics:\n%s", r.Body)
+	}
+
+	// A listener of their own: never on the public port, even in
+	// development.
+	for _, vars := range []map[string]string{with(map[string]string{"METRICS_ADDR": ":9090"}), {"METRICS_ADDR": ":9090"}} {
+		e = newEnvWith(t, vars)
+		expectError(t, get(e, ""), http.StatusNotFound, "")
+		expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK)
+		srv := httptest.NewServer(e.Server.MetricsHandler())
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `route="/healthz"`) {
+			t.Fatalf("the metrics listener: %d\n%s", resp.StatusCode, body)
+		}
+	}
 }
