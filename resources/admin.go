@@ -9,7 +9,9 @@ import (
 	"html/template"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
@@ -150,6 +152,8 @@ func (a *adminPanel) errorPage(c *fiber.Ctx, err error) error {
 		fe *fiber.Error
 	)
 	switch {
+	case errors.Is(err, errBadCSRF) && a.cookiesLost(c):
+		return a.renderError(c, fiber.StatusForbidden, "Signing in needs HTTPS", httpsNeeded(c))
 	case errors.Is(err, errBadCSRF):
 		return a.renderError(c, fiber.StatusForbidden, "This form has expired",
 			"The form was not accepted: it is too old, or it was not sent from this panel. "+
@@ -509,7 +513,7 @@ func (a *adminPanel) csrfProtection() fiber.Handler {
 			KeyGenerator: func() string { return newCSRFToken(a.csrfKey, "") },
 			Storage:      csrfTokens{key: a.csrfKey},
 			ContextKey:   localsCSRF,
-			ErrorHandler: func(*fiber.Ctx, error) error { return errBadCSRF },
+			ErrorHandler: a.refuseCSRF,
 		})
 	}
 	plain, secure := newHandler(false), newHandler(true)
@@ -529,6 +533,39 @@ func (a *adminPanel) csrfProtection() fiber.Handler {
 // proxy that ends TLS, the request itself may look like plain HTTP).
 func (a *adminPanel) secureCookies(c *fiber.Ctx) bool {
 	return c.Protocol() == "https" || a.Config.Production()
+}
+
+// cookiesLost reports a request whose browser will not keep the panel's
+// cookies: they are Secure (production), but the page came over plain
+// HTTP from a host other than this machine. Browsers keep Secure cookies
+// only from HTTPS pages and from localhost, so every form would fail.
+func (a *adminPanel) cookiesLost(c *fiber.Ctx) bool {
+	return a.secureCookies(c) && c.Protocol() != "https" && !loopbackHost(c.Hostname())
+}
+
+// loopbackHost reports a host name browsers treat as this machine, whose
+// plain-HTTP pages may keep Secure cookies.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// httpsNeeded explains what an admin who opened the panel over plain HTTP
+// must do to sign in.
+func httpsNeeded(c *fiber.Ctx) string {
+	return "This page came over plain HTTP from " + c.Hostname() + ". In production the panel's cookies are " +
+		"Secure, and a browser keeps those only from HTTPS pages (or from localhost), so signing in cannot work " +
+		"here. Open the panel over HTTPS: put a proxy that ends TLS (Caddy, nginx, Traefik) in front of the " +
+		"API and set TRUSTED_PROXIES to its address, so the API sees X-Forwarded-Proto: https. On the server " +
+		"itself, http://localhost works as it is."
 }
 
 // cookieDeleted, as an expiry, deletes a cookie.
@@ -555,5 +592,7 @@ const (
 	noticeCookie  = "admin_notice"
 	csrfField     = "_csrf"
 	localsCSRF    = "admin_csrf"
-	localsAdmin   = "admin_user"
+	// localsCSRFRefusal is why the CSRF cookie was not accepted.
+	localsCSRFRefusal = "admin_csrf_refusal"
+	localsAdmin       = "admin_user"
 )

@@ -149,11 +149,13 @@ func (a *adminPanel) requireSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// loginView is the sign-in page.
+// loginView is the sign-in page. HTTPSNeeded, when set, explains why
+// signing in cannot work over the plain-HTTP address the page came from.
 type loginView struct {
 	adminPage
-	Form *adminForm
-	Next string
+	Form        *adminForm
+	Next        string
+	HTTPSNeeded string
 }
 
 // deniedView tells a signed-in user who is not an admin why the panel is
@@ -170,9 +172,11 @@ func (a *adminPanel) loginPage(c *fiber.Ctx) error {
 	if _, user, err := a.readSession(c); err == nil && user.IsAdmin {
 		return c.Redirect(next, fiber.StatusSeeOther)
 	}
-	return a.render(c, fiber.StatusOK, "login", &loginView{
-		adminPage: adminPage{Title: "Sign in"}, Form: newForm("login", nil), Next: next,
-	})
+	v := &loginView{adminPage: adminPage{Title: "Sign in"}, Form: newForm("login", nil), Next: next}
+	if a.cookiesLost(c) {
+		v.HTTPSNeeded = httpsNeeded(c)
+	}
+	return a.render(c, fiber.StatusOK, "login", v)
 }
 
 // signIn handles POST /admin/login with the same checks as POST /login.

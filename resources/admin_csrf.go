@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
 )
 
 // csrfTTL is how long a CSRF token is accepted. It outlives the admin
@@ -99,8 +100,17 @@ func (csrfTokens) Close() error { return nil }
 // ahead of a sign-in, and it does not outlive a sign-out.
 func (a *adminPanel) matchCSRFToSession(c *fiber.Ctx) {
 	jti := a.sessionJTI(c)
-	if session, ok := checkCSRFToken(a.csrfKey, c.Cookies(csrfCookie)); ok && session == csrfSession(a.csrfKey, jti) {
+	cookie := c.Cookies(csrfCookie)
+	session, ok := checkCSRFToken(a.csrfKey, cookie)
+	switch {
+	case ok && session == csrfSession(a.csrfKey, jti):
 		return
+	case cookie == "":
+		c.Locals(localsCSRFRefusal, "the browser sent no CSRF cookie")
+	case !ok:
+		c.Locals(localsCSRFRefusal, "the CSRF cookie has expired or was not issued here")
+	default:
+		c.Locals(localsCSRFRefusal, "the CSRF cookie belongs to another session")
 	}
 	c.Request().Header.DelCookie(csrfCookie)
 	switch c.Method() {
@@ -117,6 +127,26 @@ func (a *adminPanel) renewCSRF(c *fiber.Ctx, jti string) {
 	token := newCSRFToken(a.csrfKey, jti)
 	c.Cookie(a.cookie(c, csrfCookie, token, time.Now().Add(csrfTTL)))
 	c.Locals(localsCSRF, token)
+}
+
+// refuseCSRF is the CSRF middleware's answer to a form it refuses. The
+// reason goes to the log at WARN: a refused form is a visitor's problem,
+// or an attack, never the server's fault, but an operator whose admins
+// cannot sign in needs to see why.
+func (a *adminPanel) refuseCSRF(c *fiber.Ctx, err error) error {
+	reason, _ := c.Locals(localsCSRFRefusal).(string)
+	switch {
+	case reason != "":
+	case errors.Is(err, csrf.ErrNoReferer), errors.Is(err, csrf.ErrBadReferer):
+		reason = "over HTTPS, the form's Referer is missing or from another site"
+	case c.FormValue(csrfField) == "":
+		reason = "the form carries no CSRF token"
+	default:
+		reason = "the form's CSRF token does not match the cookie"
+	}
+	a.Log.Warn("admin form refused: CSRF check failed", "reason", reason, "method", c.Method(),
+		"path", c.Path(), "ip", c.IP(), "request_id", requestIDOf(c))
+	return errBadCSRF
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {

@@ -22,6 +22,7 @@ type adminClient struct {
 	e       *testEnv
 	cookies map[string]string
 	header  http.Header // added to every request
+	host    string      // the Host header, when not httptest's example.com
 }
 
 func (e *testEnv) adminClient() *adminClient {
@@ -35,6 +36,9 @@ func (a *adminClient) send(req *http.Request) response {
 	}
 	for k, v := range a.header {
 		req.Header[k] = v
+	}
+	if a.host != "" {
+		req.Host = a.host
 	}
 	r := a.e.send(req)
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
@@ -885,5 +889,83 @@ func TestAdminEndsAUsersSessions(t *testing.T) {
 	expectAuthError(t, e.do("GET", "/stores", nil, bystander), http.StatusUnauthorized, "token_revoked")
 	if r := a.get("/admin/users"); r.Status != http.StatusSeeOther {
 		t.Fatalf("the panel after ending one's own sessions: %d, want a redirect to sign in", r.Status)
+	}
+}
+
+// TestAdminOverPlainHTTPSaysHTTPSIsNeeded: in production the panel's
+// cookies are Secure, which a browser keeps only from HTTPS pages or from
+// localhost. Opened over plain HTTP at a LAN address, the sign-in page
+// says so, and a form whose cookie the browser dropped is refused with
+// that explanation instead of "form expired"; the log says why at WARN.
+func TestAdminOverPlainHTTPSaysHTTPSIsNeeded(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": strings.Repeat("k", 32)})
+	e.register(adminEmail)
+	logs := captureLogs(e)
+
+	lan := e.adminClient()
+	lan.host = "192.168.1.20:5000"
+	expectHTML(t, lan.get("/admin/login"), http.StatusOK, "Signing in needs HTTPS.", "TRUSTED_PROXIES")
+	delete(lan.cookies, "admin_csrf") // what the browser does with a Secure cookie over plain HTTP
+	r := lan.post("/admin/login", url.Values{"email": {adminEmail}, "password": {password}, "_csrf": {"any"}})
+	expectHTML(t, r, http.StatusForbidden, "Signing in needs HTTPS", "X-Forwarded-Proto: https")
+	if strings.Contains(string(r.Body), "This form has expired") {
+		t.Error("the refusal blames an expired form")
+	}
+	line := logs.single(t, "admin form refused: CSRF check failed")
+	if line["level"] != "WARN" || line["reason"] != "the browser sent no CSRF cookie" {
+		t.Errorf("refusal logged as %v", line)
+	}
+
+	for _, host := range []string{"localhost:5000", "127.0.0.1:5000", "[::1]:5000", "admin.localhost"} {
+		local := e.adminClient()
+		local.host = host
+		r := local.get("/admin/login")
+		expect(t, r, http.StatusOK)
+		if strings.Contains(string(r.Body), "Signing in needs HTTPS") {
+			t.Errorf("%s: the page asks for HTTPS, which localhost does not need", host)
+		}
+		expectRedirect(t, local.signIn(adminEmail), "/admin")
+	}
+	// Behind a proxy that ends TLS, nothing is missing.
+	https := newEnvWith(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": strings.Repeat("k", 32),
+		"TRUSTED_PROXIES": "0.0.0.0/0"})
+	b := https.adminClient()
+	b.host = "stores.example.org"
+	b.header.Set("X-Forwarded-Proto", "https")
+	if r := b.get("/admin/login"); strings.Contains(string(r.Body), "Signing in needs HTTPS") {
+		t.Error("an HTTPS page asks for HTTPS")
+	}
+}
+
+// TestAdminLogsWhyACSRFCheckFailed: every refusal is one WARN line with
+// its reason, never an ERROR.
+func TestAdminLogsWhyACSRFCheckFailed(t *testing.T) {
+	e := newEnv(t)
+	a := e.adminSession()
+	token := a.csrf()
+	logs := captureLogs(e)
+	for _, tc := range []struct{ name, field, cookie, reason string }{
+		{"no cookie", token, "", "the browser sent no CSRF cookie"},
+		{"forged cookie", "forged", "forged", "the CSRF cookie has expired or was not issued here"},
+		{"cookie of another session", e.adminClient().csrf(), e.adminClient().csrf(), "the CSRF cookie belongs to another session"},
+		{"no token in the form", "", token, "the form carries no CSRF token"},
+		{"mismatch", "A" + token[1:], token, "the form's CSRF token does not match the cookie"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.cookie == "" {
+				delete(a.cookies, "admin_csrf")
+			} else {
+				a.cookies["admin_csrf"] = tc.cookie
+			}
+			form := url.Values{"name": {"Forged"}, "_csrf": {tc.field}}
+			if tc.field == "" {
+				form["_csrf"] = nil
+			}
+			expectHTML(t, a.post("/admin/stores", form), http.StatusForbidden, "This form has expired")
+			line := logs.single(t, "admin form refused: CSRF check failed")
+			if line["level"] != "WARN" || line["reason"] != tc.reason {
+				t.Errorf("logged %v, want WARN with reason %q", line, tc.reason)
+			}
+		})
 	}
 }
