@@ -38,7 +38,13 @@ const maxRequestIDLen = 128
 const (
 	localsRequestID  = "request_id"
 	localsPanicStack = "panic_stack"
+	localsLogNote    = "log_note"
 )
+
+// noteForLog adds a note to the request's access log line: something an
+// operator may look for that is still no error of the server's, such as
+// a refresh token used twice.
+func noteForLog(c *fiber.Ctx, note string) { c.Locals(localsLogNote, note) }
 
 // unmatchedRoute labels requests that matched no route (404, 405, CORS
 // preflights): labelling them with the raw path would let any client
@@ -208,6 +214,9 @@ func (s *Server) observe() fiber.Handler {
 		}
 		if p := caller(c); p != nil {
 			attrs = append(attrs, slog.Int64("user_id", p.UserID))
+		}
+		if note, ok := c.Locals(localsLogNote).(string); ok {
+			attrs = append(attrs, slog.String("note", note))
 		}
 		s.Log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 		return nil

@@ -22,8 +22,9 @@ import (
 
 // logLines captures what the app logs, as decoded JSON lines.
 type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	last string // the text all returned last
 }
 
 func (l *logLines) Write(p []byte) (int, error) {
@@ -39,7 +40,8 @@ func captureLogs(e *testEnv) *logLines {
 	return l
 }
 
-// all returns every line whose msg is msg, and forgets the buffer.
+// take returns every line whose msg is msg ("" for every line), and
+// forgets the buffer.
 func (l *logLines) take(t *testing.T, msg string) []map[string]any {
 	t.Helper()
 	l.mu.Lock()
@@ -53,7 +55,7 @@ func (l *logLines) take(t *testing.T, msg string) []map[string]any {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line is not JSON: %v\n%s", err, line)
 		}
-		if m["msg"] == msg {
+		if msg == "" || m["msg"] == msg {
 			out = append(out, m)
 		}
 	}
@@ -457,4 +459,20 @@ func TestErrorsAreNotTheDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectError(t, r, http.StatusInternalServerError, "Internal server error.")
+}
+
+// all returns every line, and forgets the buffer.
+func (l *logLines) all(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	l.last = l.buf.String()
+	l.mu.Unlock()
+	return l.take(t, "")
+}
+
+// lastContains reports whether the lines all last returned contain s.
+func (l *logLines) lastContains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.last, s)
 }
