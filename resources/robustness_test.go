@@ -2,6 +2,9 @@ package resources_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"gorm.io/gorm"
 )
 
@@ -234,5 +238,68 @@ func TestReadsUseAFixedNumberOfStatements(t *testing.T) {
 	}
 	if many > 6 {
 		t.Errorf("GET /items took %d statements, want at most 6", many)
+	}
+}
+
+// TestEncodedBodies: a body sent with a Content-Encoding is decoded (gzip,
+// deflate, br), never past the 1 MiB limit; anything else is a clear 4xx
+// and stores nothing.
+func TestEncodedBodies(t *testing.T) {
+	e := newEnv(t)
+	token := e.adminToken()
+	compress := func(coding string, body []byte) []byte {
+		var buf bytes.Buffer
+		var w io.WriteCloser
+		switch coding {
+		case "gzip":
+			w = gzip.NewWriter(&buf)
+		case "deflate":
+			w = zlib.NewWriter(&buf)
+		case "br":
+			w = brotli.NewWriter(&buf)
+		}
+		w.Write(body)
+		w.Close()
+		return buf.Bytes()
+	}
+	post := func(coding string, body []byte) response {
+		req := httptest.NewRequest("POST", "/stores", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", coding)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return e.send(req)
+	}
+	for i, coding := range []string{"gzip", "deflate", "br", "GZIP", "identity, gzip"} {
+		name := fmt.Sprint("Encoded ", i)
+		body := []byte(fmt.Sprintf(`{"name": %q}`, name))
+		c := strings.ToLower(strings.TrimPrefix(coding, "identity, "))
+		r := post(coding, compress(c, body))
+		expect(t, r, http.StatusCreated)
+		if got := r.JSON(t)["name"]; got != name {
+			t.Errorf("%s: stored name %v", coding, got)
+		}
+	}
+	expect(t, post("identity", []byte(`{"name": "Plain"}`)), http.StatusCreated)
+	stores := e.count("stores")
+
+	huge := append(append([]byte(`{"name": "`), bytes.Repeat([]byte("a"), 1<<20)...), '"', '}')
+	for _, tc := range []struct {
+		name, coding string
+		body         []byte
+		status       int
+	}{
+		{"inflates past 1 MiB", "gzip", compress("gzip", huge), http.StatusRequestEntityTooLarge},
+		{"br inflating past 1 MiB", "br", compress("br", huge), http.StatusRequestEntityTooLarge},
+		{"not gzip at all", "gzip", []byte(`{"name": "x"}`), http.StatusBadRequest},
+		{"truncated gzip", "gzip", compress("gzip", []byte(`{"name": "truncated"}`))[:20], http.StatusBadRequest},
+		{"unknown coding", "compress", []byte("x"), http.StatusUnsupportedMediaType},
+		{"stacked codings", "gzip, br", compress("br", compress("gzip", []byte(`{"name": "x"}`))), http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expectError(t, post(tc.coding, tc.body), tc.status, "")
+		})
+	}
+	if n := e.count("stores"); n != stores {
+		t.Fatalf("%d stores, want %d: a refused body was stored", n, stores)
 	}
 }
