@@ -11,6 +11,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -101,6 +102,7 @@ type composeService struct {
 	Image       string                       `yaml:"image"`
 	Build       any                          `yaml:"build"`
 	Ports       []string                     `yaml:"ports"`
+	Expose      []string                     `yaml:"expose"`
 	EnvFile     any                          `yaml:"env_file"`
 	Environment any                          `yaml:"environment"`
 	DependsOn   map[string]composeDependency `yaml:"depends_on"`
@@ -311,6 +313,18 @@ func TestComposeFile(t *testing.T) {
 	}
 	if !cfg.Production() {
 		t.Errorf("the container runs with APP_ENV=%s, want production", cfg.Env)
+	}
+
+	// Metrics have a listener of their own, reachable on the compose
+	// network and not published on the host.
+	_, metricsPort, err := net.SplitHostPort(cfg.MetricsAddr)
+	if err != nil || !slices.Contains(api.Expose, metricsPort) {
+		t.Errorf("METRICS_ADDR = %q, expose = %v: want the metrics port exposed to the compose network", cfg.MetricsAddr, api.Expose)
+	}
+	for _, p := range api.Ports {
+		if strings.HasSuffix(p, ":"+metricsPort) {
+			t.Errorf("api publishes the metrics port on the host: %s", p)
+		}
 	}
 }
 
