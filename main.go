@@ -18,17 +18,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"golang.org/x/net/netutil"
 	"gorm.io/gorm"
 
+	"stores-api/admin"
 	"stores-api/blocklist"
 	"stores-api/config"
-	"stores-api/migrations"
+	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/resources"
 )
@@ -78,87 +78,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin, demote-admin, end-sessions or healthcheck)", command)
 }
 
-// healthcheckTimeout bounds the healthcheck command, so a wedged server
-// makes the container unhealthy instead of stacking up hung probes.
-const healthcheckTimeout = 3 * time.Second
-
-// healthcheck asks the server listening on host:port for GET /healthz and
-// fails unless it answers 200. It is the image's HEALTHCHECK, because the
-// distroless image has no curl or wget. It never opens the database: the
-// process being alive is the question, and a database outage is what
-// GET /readyz reports.
-func healthcheck(ctx context.Context, host string, port int, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	url := "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/healthz"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	// No proxy: HTTP_PROXY set for the application must not reroute a
-	// probe of this very machine.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("health check: %w", err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health check: GET %s answered %s", url, resp.Status)
-	}
-	return nil
-}
-
-// probeHost is where the healthcheck command finds the server: loopback
-// when it listens on every interface (HOST=0.0.0.0 in the image), else the
-// address it was told to listen on.
-func probeHost(host string) string {
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		return "127.0.0.1"
-	}
-	return host
-}
-
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.Production() {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// openDB connects to DATABASE_URL.
-func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
-	target, err := models.ParseURL(cfg.DatabaseURL)
-	if err != nil {
-		return nil, target, err
-	}
-	db, err := models.Open(ctx, target, models.Options{
-		MaxOpen:     cfg.DBMaxOpenConns,
-		MaxIdle:     cfg.DBMaxIdleConns,
-		MaxLifetime: cfg.DBConnMaxLifetime,
-		SlowQuery:   cfg.DBSlowQuery,
-	}, log)
-	return db, target, err
-}
-
-// openMigrated connects to DATABASE_URL and applies pending migrations.
-// The caller closes the database with models.Close.
-func openMigrated(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
-	db, target, err := openDB(ctx, cfg, log)
-	if err != nil {
-		return nil, target, err
-	}
-	sqlDB, err := db.DB()
-	if err == nil {
-		err = migrations.Up(ctx, target.Dialect, sqlDB)
-	}
-	if err != nil {
-		models.Close(db)
-		return nil, target, err
-	}
-	return db, target, nil
 }
 
 // serve applies migrations, then serves until ctx is cancelled; then it
@@ -174,9 +99,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	sessions := blocklist.New(db)
 	go sessions.PruneEvery(ctx, time.Hour, log)
-	server := &resources.Server{DB: db, Dialect: target.Dialect, Config: cfg, Log: log, Sessions: sessions}
-	app := resources.New(server)
-	if handler := server.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
+	app, stack := newApp(db, target.Dialect, sessions, cfg, log)
+	if handler := stack.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, handler, log)
 		if err != nil {
 			return err
@@ -207,6 +131,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return nil
 }
 
+// newApp builds the service on db: the middleware both front ends share,
+// the data layer, the JSON API, and the admin panel mounted on it.
+func newApp(db *gorm.DB, dialect string, sessions *blocklist.Sessions, cfg config.Config, log *slog.Logger) (*fiber.App, *middleware.Stack) {
+	sqlDB, _ := db.DB()
+	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect})
+	data := models.New(db, cfg.BcryptCost)
+	app := resources.New(resources.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log, Stack: stack})
+	app.Mount(admin.Prefix, admin.New(admin.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log,
+		SignInLimit: stack.SignInLimit()}))
+	return app, stack
+}
+
 // serveMetrics serves GET /metrics on a listener of its own (METRICS_ADDR),
 // which operators keep on an internal network, as Prometheus exporters
 // do. The returned function stops it.
@@ -228,97 +164,4 @@ func serveMetrics(addr string, handler http.Handler, log *slog.Logger) (stop fun
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
-}
-
-// migrate runs "migrate up", "migrate down" (one step) or "migrate status".
-func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: stores-api migrate up|down|status")
-	}
-	db, target, err := openDB(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer models.Close(db)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	p, err := migrations.NewProvider(target.Dialect, sqlDB)
-	if err != nil {
-		return err
-	}
-	switch args[0] {
-	case "up":
-		results, err := p.Up(ctx)
-		for _, r := range results {
-			fmt.Println(r)
-		}
-		return err
-	case "down":
-		r, err := p.Down(ctx)
-		if r != nil {
-			fmt.Println(r)
-		}
-		return err
-	case "status":
-		statuses, err := p.Status(ctx)
-		for _, s := range statuses {
-			applied := "pending"
-			if !s.AppliedAt.IsZero() {
-				applied = s.AppliedAt.Format(time.RFC3339)
-			}
-			fmt.Printf("%-40s %s\n", s.Source.Path, applied)
-		}
-		return err
-	}
-	return fmt.Errorf("unknown migrate command %q (want up, down or status)", args[0])
-}
-
-// setAdmin grants or withdraws admin rights of an existing user.
-func setAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, admin bool) error {
-	if len(args) != 1 {
-		return errors.New("usage: stores-api promote-admin|demote-admin EMAIL")
-	}
-	db, _, err := openMigrated(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer models.Close(db)
-	email := strings.ToLower(strings.TrimSpace(args[0]))
-	res := db.WithContext(ctx).Model(&models.User{}).Where("email = ?", email).Update("is_admin", admin)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("no user with email %q", email)
-	}
-	fmt.Printf("%s is_admin=%t\n", email, admin)
-	return nil
-}
-
-// endSessions ends every session of a user, API tokens and admin panel
-// sign-ins alike: a lost laptop, a leaked token.
-func endSessions(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: stores-api end-sessions EMAIL")
-	}
-	db, _, err := openMigrated(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer models.Close(db)
-	email := strings.ToLower(strings.TrimSpace(args[0]))
-	var user models.User
-	if err := db.WithContext(ctx).Where("email = ?", email).Take(&user).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return fmt.Errorf("no user with email %q", email)
-	} else if err != nil {
-		return err
-	}
-	n, err := blocklist.New(db).EndAll(ctx, user.ID)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s: %d sessions ended\n", email, n)
-	return nil
 }

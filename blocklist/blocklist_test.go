@@ -45,7 +45,7 @@ func mustStart(t *testing.T, s *blocklist.Sessions, userID int64, refreshJTI str
 func live(t *testing.T, db *testdb.DB, sid string) bool {
 	t.Helper()
 	var n int64
-	if err := db.Gorm.Model(&models.Session{}).Where("id = ?", sid).Count(&n).Error; err != nil {
+	if err := db.Gorm.Model(&blocklist.Session{}).Where("id = ?", sid).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n == 1

@@ -3,20 +3,28 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+	moderncsqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialects the service runs on.
@@ -164,6 +172,61 @@ func openPostgres(dsn string) (*sql.DB, error) {
 		cfg.RuntimeParams["plan_cache_mode"] = genericPlans
 	}
 	return stdlib.OpenDB(*cfg), nil
+}
+
+// Unavailable tells a database that cannot be reached (down, restarting,
+// unreachable, too slow for the caller's deadline, out of connections,
+// SQLite locked beyond its busy timeout) from a bug. The former is worth a
+// retry: the same process serves again as soon as the database is back.
+func Unavailable(err error) bool {
+	var (
+		connectErr *pgconn.ConnectError
+		pgErr      *pgconn.PgError
+		netErr     net.Error
+		liteErr    *moderncsqlite.Error
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE),
+		errors.As(err, &connectErr),
+		errors.As(err, &netErr),
+		pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 53300: too many connections;
+		// 57P01-57P03: the server is shutting down or starting up.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "53300" ||
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	case errors.As(err, &liteErr):
+		primary := liteErr.Code() & 0xff // extended codes keep the primary in the low byte
+		return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// forUpdate locks the selected rows until the transaction ends on
+// PostgreSQL. SQLite needs no row locks: its transactions begin
+// IMMEDIATE, so writers already run one at a time.
+func forUpdate(tx *gorm.DB) *gorm.DB {
+	if tx.Dialector.Name() == Postgres {
+		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	return tx
+}
+
+// forShare keeps the selected rows from being changed or deleted until the
+// transaction ends on PostgreSQL (SQLite: see forUpdate).
+func forShare(tx *gorm.DB) *gorm.DB {
+	if tx.Dialector.Name() == Postgres {
+		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthShare})
+	}
+	return tx
 }
 
 // Close closes the pool behind db.

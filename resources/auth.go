@@ -2,7 +2,6 @@ package resources
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"strconv"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 
+	"stores-api/middleware"
 	"stores-api/models"
 )
 
@@ -39,10 +39,6 @@ type principal struct {
 	UserID  int64
 	IsAdmin bool
 	Claims  *Claims
-	// pending is set on routes whose handler carries the token's database
-	// check in its own statement (requireAccessInline); IsAdmin is unknown
-	// there.
-	pending *pendingCheck
 }
 
 // localsPrincipal is where the auth middleware leaves the principal.
@@ -64,25 +60,33 @@ func authError(code, msg string) *Error {
 	return &Error{Status: fiber.StatusUnauthorized, Code: code, Message: msg}
 }
 
-// newTokenMiddleware verifies the bearer token (HS256 only) and then checks
-// what contrib/jwt does not: the claims we rely on, the token type, the
-// blocklist and that the user still exists. With inline set, the last two
-// are left to the handler's statement (see requireAccessInline).
-func (s *Server) newTokenMiddleware(tokenType string, inline bool) fiber.Handler {
+// verifyToken is contrib/jwt's bearer middleware (HS256 only), with then
+// run after a good signature.
+func (s *server) verifyToken(then fiber.Handler) fiber.Handler {
 	return jwtware.New(jwtware.Config{
-		SigningKey:   jwtware.SigningKey{JWTAlg: jwtware.HS256, Key: s.Config.JWTSecret},
-		Claims:       &Claims{},
-		ErrorHandler: tokenError,
-		SuccessHandler: func(c *fiber.Ctx) error {
-			claims, userID, err := verifiedClaims(c, tokenType)
-			switch {
-			case err != nil:
-				return err
-			case inline:
-				return s.checkTokenInline(c, claims, userID)
-			}
-			return s.checkToken(c, claims, userID)
-		},
+		SigningKey:     jwtware.SigningKey{JWTAlg: jwtware.HS256, Key: s.cfg.JWTSecret},
+		Claims:         &Claims{},
+		ErrorHandler:   tokenError,
+		SuccessHandler: then,
+	})
+}
+
+// tokenMiddleware verifies the bearer token and then checks what
+// contrib/jwt does not: the claims we rely on, the token type, and, in one
+// query, that its session lasts and its user exists.
+func (s *server) tokenMiddleware(tokenType string) fiber.Handler {
+	return s.verifyToken(func(c *fiber.Ctx) error {
+		claims, userID, err := verifiedClaims(c, tokenType)
+		if err != nil {
+			return err
+		}
+		p, err := s.lookUpToken(c, claims, userID)
+		if err != nil {
+			return err
+		}
+		c.Locals(localsPrincipal, p)
+		middleware.SetUserID(c, userID)
+		return c.Next()
 	})
 }
 
@@ -116,32 +120,6 @@ func verifiedClaims(c *fiber.Ctx, tokenType string) (*Claims, int64, error) {
 	return claims, userID, nil
 }
 
-// checkToken does the token's database check before the handler runs.
-func (s *Server) checkToken(c *fiber.Ctx, claims *Claims, userID int64) error {
-	p, err := s.lookUpToken(c, claims, userID)
-	if err != nil {
-		return err
-	}
-	c.Locals(localsPrincipal, p)
-	return c.Next()
-}
-
-// lookUpToken is the database half of a token check, as a query of its
-// own: the token's user must still exist and its session must not have
-// ended. It also reads whether the user is an admin now.
-func (s *Server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*principal, error) {
-	state, err := s.tokenState(c, claims.SessionID, userID)
-	switch {
-	case err != nil:
-		return nil, err
-	case !state.UserExists:
-		return nil, errUserNotFound
-	case state.Revoked:
-		return nil, errTokenRevoked
-	}
-	return &principal{UserID: userID, IsAdmin: state.IsAdmin, Claims: claims}, nil
-}
-
 // validClaims requires exp, jti, sid, a numeric string sub and a known
 // type: the library accepts a token without exp, which would never expire.
 func validClaims(claims *Claims) (int64, error) {
@@ -156,30 +134,73 @@ func validClaims(claims *Claims) (int64, error) {
 	return userID, nil
 }
 
-// tokenState answers "has this token's session ended, and does its user
-// still exist (and is it an admin)?" in one round trip.
-type tokenState struct {
-	UserExists bool
-	IsAdmin    bool
-	Revoked    bool
+// lookUpToken is the database half of a token check, as a query of its
+// own: the token's user must still exist and its session must not have
+// ended. It also reads whether the user is an admin now.
+func (s *server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*principal, error) {
+	state, err := s.sessions.Check(c.UserContext(), claims.SessionID, userID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !state.UserExists:
+		return nil, errUserNotFound
+	case state.Ended:
+		return nil, errTokenRevoked
+	}
+	return &principal{UserID: userID, IsAdmin: state.IsAdmin, Claims: claims}, nil
 }
 
-func (s *Server) tokenState(c *fiber.Ctx, sid string, userID int64) (tokenState, error) {
-	// Every authenticated request runs this, so it scans the row directly
-	// rather than through GORM's reflection.
-	state := tokenState{UserExists: true}
-	var live bool
-	err := s.DB.WithContext(c.UserContext()).Raw(
-		`SELECT u.is_admin, EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id) AS live
-		 FROM users u WHERE u.id = ?`, sid, userID).Row().Scan(&state.IsAdmin, &live)
-	if errors.Is(err, sql.ErrNoRows) {
-		return tokenState{}, nil
-	}
-	if err != nil {
-		return tokenState{}, err
-	}
-	state.Revoked = !live
-	return state, nil
+// guardedHandler handles a route whose token check rides on its first
+// statement. It reaches the data layer only through data, whose every
+// method carries the check: see guardedRoutes.
+type guardedHandler func(c *fiber.Ctx, data *models.Guarded) error
+
+// guardedRoutes holds the handlers of the busiest routes, which save the
+// round trip of the token check by leaving it to their own first
+// statement (models.Guarded). The type holds the body parser and nothing
+// of the data layer, so the compiler keeps such a handler from reading or
+// writing around its guard.
+type guardedRoutes struct {
+	bind func(c *fiber.Ctx, in any) error
+}
+
+// tokenAge says whether a guarded route takes any access token, or only a
+// fresh one, straight from /login (the course's jwt_required(fresh=True)).
+type tokenAge bool
+
+// The ages of token a guarded route takes.
+const (
+	anyToken   tokenAge = false
+	freshToken tokenAge = true
+)
+
+// guarded builds a route whose token is verified here (signature, claims,
+// its age) and checked against the database by the
+// handler's first statement. When that statement did not prove the token
+// (the handler failed, or found nothing), the token is checked with a
+// query of its own, and its failure is the answer: a revoked token gets
+// the same 401 as on any other route, and never writes.
+func (s *server) guarded(age tokenAge, h guardedHandler) fiber.Handler {
+	return s.verifyToken(func(c *fiber.Ctx) error {
+		claims, userID, err := verifiedClaims(c, accessToken)
+		if err != nil {
+			return err
+		}
+		middleware.SetUserID(c, userID)
+		data := s.data.Guarded(models.NewGuard(claims.SessionID, userID))
+		if age == freshToken && !claims.Fresh {
+			err = errFreshRequired
+		} else {
+			err = h(c, data)
+		}
+		if err == nil && data.Proven() {
+			return nil
+		}
+		if _, authErr := s.lookUpToken(c, claims, userID); authErr != nil {
+			return authErr
+		}
+		return err
+	})
 }
 
 // requireFresh follows the access-token middleware where a token from
@@ -191,15 +212,10 @@ func requireFresh(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// requireAdmin follows the access-token middleware where an admin is needed.
+// requireAdmin follows the access-token middleware where an admin is
+// needed.
 func requireAdmin(c *fiber.Ctx) error {
-	p := caller(c)
-	if p.pending != nil {
-		// A route's mistake, not the client's: the inline check does not
-		// read the user's admin flag.
-		return errors.New("requireAdmin after requireAccessInline")
-	}
-	if !p.IsAdmin {
+	if !caller(c).IsAdmin {
 		return errAdminRequired
 	}
 	return c.Next()
@@ -215,8 +231,6 @@ func caller(c *fiber.Ctx) *principal {
 // refresh token of one session.
 type tokenPair struct {
 	access, refresh string
-	refreshJTI      string
-	expires         time.Time // when the later of the two expires
 }
 
 // newRefreshJTI and newTokenPair are the two halves of issuing tokens: the
@@ -226,14 +240,14 @@ func newRefreshJTI() string { return rand.Text() }
 
 // newTokenPair signs an access token (fresh from a password, or not) and
 // the refresh token refreshJTI of session sid for user.
-func (s *Server) newTokenPair(user models.User, sid, refreshJTI string, fresh bool, now time.Time) (tokenPair, error) {
+func (s *server) newTokenPair(user models.User, sid, refreshJTI string, fresh bool, now time.Time) (tokenPair, error) {
 	isAdmin := user.IsAdmin
-	access := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.Config.JWTAccessTTL),
+	access := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.cfg.JWTAccessTTL),
 		SessionID: sid, Type: accessToken, Fresh: fresh, IsAdmin: &isAdmin}
-	refresh := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.Config.JWTRefreshTTL),
+	refresh := &Claims{RegisteredClaims: newRegisteredClaims(user.ID, now, s.cfg.JWTRefreshTTL),
 		SessionID: sid, Type: refreshToken}
 	refresh.ID = refreshJTI
-	pair := tokenPair{refreshJTI: refreshJTI, expires: s.sessionExpiry(now)}
+	var pair tokenPair
 	var err error
 	if pair.access, err = s.sign(access); err != nil {
 		return pair, err
@@ -244,12 +258,12 @@ func (s *Server) newTokenPair(user models.User, sid, refreshJTI string, fresh bo
 
 // sessionExpiry is when the tokens issued now expire, the later of the
 // two: after that a session has nothing left to revoke.
-func (s *Server) sessionExpiry(now time.Time) time.Time {
-	return now.Add(max(s.Config.JWTAccessTTL, s.Config.JWTRefreshTTL))
+func (s *server) sessionExpiry(now time.Time) time.Time {
+	return now.Add(max(s.cfg.JWTAccessTTL, s.cfg.JWTRefreshTTL))
 }
 
 // newRegisteredClaims are the standard claims of every token we sign: the
-// user, a random jti for the blocklist, and its lifetime.
+// user, a random jti, and its lifetime.
 func newRegisteredClaims(userID int64, now time.Time, ttl time.Duration) jwt.RegisteredClaims {
 	return jwt.RegisteredClaims{
 		Subject:   strconv.FormatInt(userID, 10),
@@ -261,22 +275,17 @@ func newRegisteredClaims(userID int64, now time.Time, ttl time.Duration) jwt.Reg
 }
 
 // sign signs claims with HS256 and JWT_SECRET_KEY.
-func (s *Server) sign(claims jwt.Claims) (string, error) {
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.Config.JWTSecret)
+func (s *server) sign(claims jwt.Claims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.cfg.JWTSecret)
 }
 
-// parseSigned verifies a token that does not come through the bearer
-// middleware (a body, a cookie) into claims: HS256 only, exp required.
-func (s *Server) parseSigned(raw string, claims jwt.Claims) error {
-	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.Config.JWTSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
-	return err
-}
-
-// parseRefreshToken verifies a refresh token given in a body (logout).
-func (s *Server) parseRefreshToken(raw string) (*Claims, int64, error) {
+// parseRefreshToken verifies a refresh token given in a body (logout):
+// HS256 only, exp required.
+func (s *server) parseRefreshToken(raw string) (*Claims, int64, error) {
 	claims := &Claims{}
-	if err := s.parseSigned(raw, claims); err != nil {
+	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.cfg.JWTSecret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+	if err != nil {
 		return nil, 0, err
 	}
 	userID, err := validClaims(claims)

@@ -5,8 +5,9 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
-	"gorm.io/gorm"
 
+	"stores-api/middleware"
+	"stores-api/models"
 	"stores-api/schemas"
 )
 
@@ -41,7 +42,6 @@ func (e *Error) body() fiber.Map {
 	return b
 }
 
-// notFound and conflict build the two most common client errors.
 func notFound(msg string) *Error { return &Error{Status: fiber.StatusNotFound, Message: msg} }
 func conflict(msg string) *Error { return &Error{Status: fiber.StatusConflict, Message: msg} }
 
@@ -54,19 +54,63 @@ func invalidField(field, msg string) *Error {
 	}
 }
 
-// Errors shared by several handlers.
-var (
-	errStoreNotFound = notFound("Store not found.")
-	errItemNotFound  = notFound("Item not found.")
-	errTagNotFound   = notFound("Tag not found.")
-)
+// dataAnswers are the answers to the data layer's errors: the same answer
+// whichever route met the error.
+var dataAnswers = []struct {
+	err    error
+	answer *Error
+}{
+	{models.ErrStoreNotFound, notFound("Store not found.")},
+	{models.ErrItemNotFound, notFound("Item not found.")},
+	{models.ErrTagNotFound, notFound("Tag not found.")},
+	{models.ErrUserNotFound, notFound("User not found.")},
+	{models.ErrNotLinked, notFound("The item is not linked to that tag.")},
+	{models.ErrStoreNameTaken, conflict("A store with that name already exists.")},
+	{models.ErrItemNameTaken, conflict("An item with that name already exists in this store.")},
+	{models.ErrTagNameTaken, conflict("A tag with that name already exists in this store.")},
+	{models.ErrEmailTaken, conflict("A user with that email already exists.")},
+	{models.ErrItemHasTags, conflict("An item linked to tags cannot move to another store. Remove its tags first.")},
+	{models.ErrTagInUse, conflict("Could not delete tag. Make sure tag is not associated with any items, then try again.")},
+	{models.ErrNoSuchStore, invalidField("store_id", "Store not found.")},
+	{models.ErrInvalidCredentials, authError("invalid_credentials", "Invalid credentials.")},
+	// A guarded write that wrote nothing: only the guard can have stopped
+	// it. The token middleware's own check then names the reason; this
+	// answer stands only if the session has since come back, which
+	// revocation never allows.
+	{models.ErrGuardFailed, errTokenRevoked},
+}
 
-// errorHandler turns every error, from handlers, middleware or Fiber itself,
-// into the envelope. Only real faults are logged, with their detail; the
-// client gets a generic message because the detail may contain SQL.
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+// dataAnswer is the answer to a data layer error, nil for a fault.
+func dataAnswer(err error) *Error {
+	var other *models.TagsOfAnotherStoreError
+	if errors.As(err, &other) {
+		return invalidField("tag_ids", "No tag of the item's store has id "+models.JoinIDs(other.IDs)+".")
+	}
+	for _, a := range dataAnswers {
+		if errors.Is(err, a.err) {
+			return a.answer
+		}
+	}
+	return nil
+}
+
+// errDatabaseUnavailable answers a request that failed because the
+// database could not be reached: the client may retry, nothing is wrong
+// with the request.
+var errDatabaseUnavailable = &Error{
+	Status:     fiber.StatusServiceUnavailable,
+	Code:       "database_unavailable",
+	Message:    "Database unavailable.",
+	RetryAfter: "5",
+}
+
+// errorHandler turns every error, from handlers, middleware, the data layer
+// or Fiber itself, into the envelope. Only real faults are logged, with
+// their detail; the client gets a generic message because the detail may
+// contain SQL.
+func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	if len(c.Response().Header.Peek(fiber.HeaderXContentTypeOptions)) == 0 {
-		setSecurityHeaders(c) // an answer made before routing (middleware.go)
+		middleware.SetSecurityHeaders(c) // an answer made before routing
 	}
 	e := s.toError(c, err)
 	if e.RetryAfter != "" {
@@ -75,9 +119,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	return c.Status(e.Status).JSON(e.body())
 }
 
-func (s *Server) toError(c *fiber.Ctx, err error) *Error {
-	if stack, ok := c.Locals(localsPanicStack).([]byte); ok { // recovered (middleware.go)
-		s.Log.Error("panic recovered", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c),
+func (s *server) toError(c *fiber.Ctx, err error) *Error {
+	if stack := middleware.PanicStack(c); stack != nil {
+		s.log.Error("panic recovered", "method", c.Method(), "path", c.Path(), "request_id", middleware.RequestID(c),
 			"panic", err, "stack", string(stack))
 		return &Error{Status: fiber.StatusInternalServerError, Message: "Internal server error."}
 	}
@@ -97,15 +141,16 @@ func (s *Server) toError(c *fiber.Ctx, err error) *Error {
 		}
 	case errors.Is(err, schemas.ErrMalformedJSON):
 		return &Error{Status: fiber.StatusBadRequest, Message: "The request body is not valid JSON."}
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return notFound("Resource not found.")
 	case errors.As(err, &fe):
 		return fiberError(fe)
-	case dbUnavailable(err): // middleware.go
-		s.Log.Warn("database unavailable", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
+	case dataAnswer(err) != nil:
+		return dataAnswer(err)
+	case models.Unavailable(err):
+		s.log.Warn("database unavailable", "method", c.Method(), "path", c.Path(),
+			"request_id", middleware.RequestID(c), "err", err)
 		return errDatabaseUnavailable
 	}
-	s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "err", err)
+	s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", middleware.RequestID(c), "err", err)
 	return &Error{Status: fiber.StatusInternalServerError, Message: "Internal server error."}
 }
 

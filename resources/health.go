@@ -14,7 +14,7 @@ const readyTimeout = 2 * time.Second
 
 // registerHealthRoutes adds the probes orchestrators and load balancers
 // call. They need no token: a probe has none, and they reveal nothing.
-func (s *Server) registerHealthRoutes(r fiber.Router) {
+func (s *server) registerHealthRoutes(r fiber.Router) {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 }
@@ -22,7 +22,7 @@ func (s *Server) registerHealthRoutes(r fiber.Router) {
 // healthz handles GET /healthz: the process is up and serving HTTP. It
 // deliberately ignores the database, so an outage of the database makes
 // replicas unready (GET /readyz) rather than restarted in a loop.
-func (s *Server) healthz(c *fiber.Ctx) error {
+func (s *server) healthz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"status": "ok"})
 }
@@ -30,17 +30,13 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // readyz handles GET /readyz: 200 when the database answers a ping within
 // readyTimeout, else 503 in the envelope, so a load balancer stops sending
 // traffic to this replica until the database is back.
-func (s *Server) readyz(c *fiber.Ctx) error {
+func (s *server) readyz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	sqlDB, err := s.DB.DB()
-	if err == nil {
-		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
-		defer cancel()
-		err = sqlDB.PingContext(ctx)
-	}
-	if err != nil {
+	ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+	defer cancel()
+	if err := s.data.Ping(ctx); err != nil {
 		// The cause is for the operator; the client only learns "unavailable".
-		s.Log.Warn("not ready: database ping failed", "err", err)
+		s.log.Warn("not ready: database ping failed", "err", err)
 		return errDatabaseUnavailable // the same 503 every other route gives
 	}
 	return c.JSON(fiber.Map{"status": "ready"})

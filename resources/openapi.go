@@ -29,7 +29,7 @@ var swaggerFiles = map[string]string{
 
 // registerDocRoutes serves the API's description. It needs no token: the
 // document describes the API, it holds no data.
-func (s *Server) registerDocRoutes(r fiber.Router) {
+func registerDocRoutes(r fiber.Router) {
 	r.Get("/openapi.json", serveOpenAPI)
 	r.Get("/swagger-ui", serveSwaggerUI)
 	r.Get("/swagger-ui/:file", serveSwaggerAsset)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"stores-api/models"
 )
 
 // Paging limits of every list endpoint.
@@ -22,19 +24,6 @@ const (
 	maxNameLen = 80
 )
 
-// Item sort keys: a leading "-" reverses the order.
-const (
-	SortID        = "id"
-	SortIDDesc    = "-id"
-	SortName      = "name"
-	SortNameDesc  = "-name"
-	SortPrice     = "price"
-	SortPriceDesc = "-price"
-)
-
-// ItemSorts lists the values GET /items accepts for sort.
-var ItemSorts = []string{SortID, SortIDDesc, SortName, SortNameDesc, SortPrice, SortPriceDesc}
-
 // QueryParam is one name=value pair of a query string. Lists keep the pairs
 // in order, so the Link header can repeat the client's own parameters.
 type QueryParam struct {
@@ -42,25 +31,11 @@ type QueryParam struct {
 	Value string
 }
 
-// Page is the paging part of a list's query string.
-type Page struct {
-	Page    int64 // from 1
-	PerPage int64 // 1 to MaxPerPage
-}
-
-// Offset is the number of rows before this page.
-func (p Page) Offset() int64 { return (p.Page - 1) * p.PerPage }
-
-// ItemQuery is the query string of GET /items. The zero value of each
-// filter means "any".
+// ItemQuery is the query string of GET /items: the filter, with its sort,
+// and the page.
 type ItemQuery struct {
-	Page
-	Name     string   // a substring of the name, lower-cased
-	StoreID  int64    // 0: any store
-	Tags     []string // lower-cased and unique; an item must carry every one
-	MinPrice *int64   // cents, inclusive
-	MaxPrice *int64   // cents, inclusive
-	Sort     string   // one of ItemSorts
+	Filter models.ItemFilter
+	Page   models.Page
 }
 
 // Messages a bad query parameter is reported with.
@@ -136,10 +111,10 @@ func (r *queryReader) price(name string) *int64 {
 	return &cents
 }
 
-func (r *queryReader) page() Page {
-	return Page{
-		Page:    r.integer("page", 1, 1, MaxPage),
-		PerPage: r.integer("per_page", DefaultPerPage, 1, MaxPerPage),
+func (r *queryReader) page() models.Page {
+	return models.Page{
+		Number: r.integer("page", 1, 1, MaxPage),
+		Size:   r.integer("per_page", DefaultPerPage, 1, MaxPerPage),
 	}
 }
 
@@ -153,7 +128,7 @@ func (r *queryReader) err() error {
 // ParsePageQuery reads the query string of a list that only pages
 // (GET /stores, GET /stores/{id}/tags). A *ValidationError names every bad
 // or unknown parameter.
-func ParsePageQuery(params []QueryParam) (Page, error) {
+func ParsePageQuery(params []QueryParam) (models.Page, error) {
 	r := newQueryReader(params, "page", "per_page")
 	p := r.page()
 	return p, r.err()
@@ -163,28 +138,37 @@ func ParsePageQuery(params []QueryParam) (Page, error) {
 // names every bad or unknown parameter.
 func ParseItemQuery(params []QueryParam) (ItemQuery, error) {
 	r := newQueryReader(params, "name", "store_id", "tag", "min_price", "max_price", "sort", "page", "per_page")
-	q := ItemQuery{Page: r.page(), Sort: SortID}
+	q := ItemQuery{Page: r.page(), Filter: models.ItemFilter{Sort: models.SortID}}
+	f := &q.Filter
 	if name, ok := r.single("name"); ok {
 		if msg := badName(name); msg != "" {
 			r.errs.add("name", msg)
 		}
-		q.Name = strings.ToLower(name)
+		f.Name = strings.ToLower(name)
 	}
-	q.StoreID = r.integer("store_id", 0, 1, math.MaxInt64)
-	q.Tags = r.tags()
-	q.MinPrice = r.price("min_price")
-	q.MaxPrice = r.price("max_price")
-	if q.MinPrice != nil && q.MaxPrice != nil && *q.MinPrice > *q.MaxPrice {
+	f.StoreID = r.integer("store_id", 0, 1, math.MaxInt64)
+	f.TagNames = r.tags()
+	f.MinPrice = r.price("min_price")
+	f.MaxPrice = r.price("max_price")
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		r.errs.add("min_price", "Must not be greater than max_price.")
 	}
 	if sort, ok := r.single("sort"); ok {
-		if slices.Contains(ItemSorts, sort) {
-			q.Sort = sort
+		if slices.Contains(models.ItemSorts, models.ItemSort(sort)) {
+			f.Sort = models.ItemSort(sort)
 		} else {
-			r.errs.add("sort", "Must be one of: "+strings.Join(ItemSorts, ", ")+".")
+			r.errs.add("sort", "Must be one of: "+joinSorts(models.ItemSorts)+".")
 		}
 	}
 	return q, r.err()
+}
+
+func joinSorts(sorts []models.ItemSort) string {
+	words := make([]string, len(sorts))
+	for i, s := range sorts {
+		words[i] = string(s)
+	}
+	return strings.Join(words, ", ")
 }
 
 // tags reads the repeatable tag parameter. Tag names are stored trimmed,

@@ -63,93 +63,111 @@ type LinkTagsIn struct {
 	TagIDs []int64 `json:"tag_ids" validate:"required,min=1,max=100,dive,gt=0"`
 }
 
-// PlainStore is a store without its children (the course's PlainStoreSchema).
-type PlainStore struct {
+// Item converts a validated ItemIn to the item to create.
+func (in ItemIn) Item() models.Item {
+	return models.Item{Name: in.Name, PriceCents: int64(*in.Price), Description: in.Description.Value, StoreID: in.StoreID}
+}
+
+// Changes converts a validated ItemUpdate to the changes to apply.
+func (in ItemUpdate) Changes() models.ItemChanges {
+	c := models.ItemChanges{Name: in.Name, StoreID: in.StoreID, SetDescription: in.Description.Set, Description: in.Description.Value}
+	if in.Price != nil {
+		cents := int64(*in.Price)
+		c.PriceCents = &cents
+	}
+	return c
+}
+
+// PlainStoreOut is a store without its children (the course's
+// PlainStoreSchema).
+type PlainStoreOut struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 }
 
-// PlainItem is an item without its store and tags.
-type PlainItem struct {
+// PlainItemOut is an item without its store and tags.
+type PlainItemOut struct {
 	ID          int64   `json:"id"`
 	Name        string  `json:"name"`
 	Price       Price   `json:"price"`
 	Description *string `json:"description"`
 }
 
-// PlainTag is a tag without its store and items.
-type PlainTag struct {
+// PlainTagOut is a tag without its store and items.
+type PlainTagOut struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 }
 
-// Store is a store with its items and tags (StoreSchema).
-type Store struct {
-	PlainStore
-	Items []PlainItem `json:"items"`
-	Tags  []PlainTag  `json:"tags"`
+// StoreOut is a store with its items and tags (StoreSchema).
+type StoreOut struct {
+	PlainStoreOut
+	Items []PlainItemOut `json:"items"`
+	Tags  []PlainTagOut  `json:"tags"`
 }
 
-// Item is an item with its store and tags (ItemSchema).
-type Item struct {
-	PlainItem
-	Store PlainStore `json:"store"`
-	Tags  []PlainTag `json:"tags"`
+// ItemOut is an item with its store and tags (ItemSchema).
+type ItemOut struct {
+	PlainItemOut
+	Store PlainStoreOut `json:"store"`
+	Tags  []PlainTagOut `json:"tags"`
 }
 
-// Tag is a tag with its store and items (TagSchema).
-type Tag struct {
-	PlainTag
-	Store PlainStore  `json:"store"`
-	Items []PlainItem `json:"items"`
+// TagOut is a tag with its store and items (TagSchema).
+type TagOut struct {
+	PlainTagOut
+	Store PlainStoreOut  `json:"store"`
+	Items []PlainItemOut `json:"items"`
 }
 
-// Message is a confirmation such as {"message": "Store deleted."}.
-type Message struct {
+// MessageOut is a confirmation such as {"message": "Store deleted."}.
+type MessageOut struct {
 	Message string `json:"message"`
 }
 
-// TagAndItem answers DELETE /items/{id}/tags/{tag_id} (TagAndItemSchema).
-type TagAndItem struct {
-	Message string `json:"message"`
-	Item    Item   `json:"item"`
-	Tag     Tag    `json:"tag"`
+// TagAndItemOut answers DELETE /items/{id}/tags/{tag_id}
+// (TagAndItemSchema).
+type TagAndItemOut struct {
+	Message string  `json:"message"`
+	Item    ItemOut `json:"item"`
+	Tag     TagOut  `json:"tag"`
 }
 
-// NewPlainStore maps a model to its plain shape.
-func NewPlainStore(s models.Store) PlainStore { return PlainStore{ID: s.ID, Name: s.Name} }
+// NewPlainStoreOut maps a model to its plain shape.
+func NewPlainStoreOut(s models.Store) PlainStoreOut { return PlainStoreOut{ID: s.ID, Name: s.Name} }
 
-// NewPlainItem maps a model to its plain shape.
-func NewPlainItem(i models.Item) PlainItem {
-	return PlainItem{ID: i.ID, Name: i.Name, Price: Price(i.PriceCents), Description: i.Description}
+// NewPlainItemOut maps a model to its plain shape.
+func NewPlainItemOut(i models.Item) PlainItemOut {
+	return PlainItemOut{ID: i.ID, Name: i.Name, Price: Price(i.PriceCents), Description: i.Description}
 }
 
-// NewPlainTag maps a model to its plain shape.
-func NewPlainTag(t models.Tag) PlainTag { return PlainTag{ID: t.ID, Name: t.Name} }
+// NewPlainTagOut maps a model to its plain shape.
+func NewPlainTagOut(t models.Tag) PlainTagOut { return PlainTagOut{ID: t.ID, Name: t.Name} }
 
-// NewStore maps a store with preloaded items and tags.
-func NewStore(s models.Store) Store {
-	return Store{PlainStore: NewPlainStore(s), Items: mapAll(s.Items, NewPlainItem), Tags: mapAll(s.Tags, NewPlainTag)}
+// NewStoreOut maps a store read with its items and tags.
+func NewStoreOut(s models.Store) StoreOut {
+	return StoreOut{PlainStoreOut: NewPlainStoreOut(s), Items: mapAll(s.Items, NewPlainItemOut), Tags: mapAll(s.Tags, NewPlainTagOut)}
 }
 
-// NewItem maps an item with preloaded store and tags.
-func NewItem(i models.Item) Item {
-	return Item{PlainItem: NewPlainItem(i), Store: NewPlainStore(i.Store), Tags: mapAll(i.Tags, NewPlainTag)}
+// NewItemOut maps an item read with its store and tags.
+func NewItemOut(i models.Item) ItemOut {
+	return ItemOut{PlainItemOut: NewPlainItemOut(i), Store: NewPlainStoreOut(i.Store), Tags: mapAll(i.Tags, NewPlainTagOut)}
 }
 
-// NewTag maps a tag with preloaded store and items.
-func NewTag(t models.Tag) Tag {
-	return Tag{PlainTag: NewPlainTag(t), Store: NewPlainStore(t.Store), Items: mapAll(t.Items, NewPlainItem)}
+// NewTagOut maps a tag read with its store and items.
+func NewTagOut(t models.Tag) TagOut {
+	return TagOut{PlainTagOut: NewPlainTagOut(t), Store: NewPlainStoreOut(t.Store), Items: mapAll(t.Items, NewPlainItemOut)}
 }
 
-// Stores, Items and Tags map lists; they encode as [], never null.
-func Stores(in []models.Store) []Store { return mapAll(in, NewStore) }
+// StoresOut, ItemsOut and TagsOut map lists; they encode as [], never
+// null.
+func StoresOut(in []models.Store) []StoreOut { return mapAll(in, NewStoreOut) }
 
-// Items maps a list of items.
-func Items(in []models.Item) []Item { return mapAll(in, NewItem) }
+// ItemsOut maps a list of items.
+func ItemsOut(in []models.Item) []ItemOut { return mapAll(in, NewItemOut) }
 
-// Tags maps a list of tags.
-func Tags(in []models.Tag) []Tag { return mapAll(in, NewTag) }
+// TagsOut maps a list of tags.
+func TagsOut(in []models.Tag) []TagOut { return mapAll(in, NewTagOut) }
 
 func mapAll[M, S any](in []M, f func(M) S) []S {
 	out := make([]S, 0, len(in))

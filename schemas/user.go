@@ -34,32 +34,32 @@ type LogoutIn struct {
 
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// User is a user as responses show it: never the password hash.
-type User struct {
+// UserOut is a user as responses show it: never the password hash.
+type UserOut struct {
 	ID      int64  `json:"id"`
 	Email   string `json:"email"`
 	IsAdmin bool   `json:"is_admin"`
 }
 
-// NewUser maps a user model.
-func NewUser(u models.User) User { return User{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin} }
+// NewUserOut maps a user model.
+func NewUserOut(u models.User) UserOut { return UserOut{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin} }
 
-// UserCreated answers POST /register.
-type UserCreated struct {
-	Message string `json:"message"`
-	User    User   `json:"user"`
+// UserCreatedOut answers POST /register.
+type UserCreatedOut struct {
+	Message string  `json:"message"`
+	User    UserOut `json:"user"`
 }
 
-// Tokens answers POST /login.
-type Tokens struct {
+// TokensOut answers POST /login.
+type TokensOut struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
 }
 
-// RefreshedTokens answers POST /refresh.
-type RefreshedTokens struct {
+// RefreshedTokensOut answers POST /refresh.
+type RefreshedTokensOut struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 }

@@ -1,4 +1,4 @@
-package resources
+package admin
 
 import (
 	"crypto/hmac"
@@ -12,12 +12,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
+
+	"stores-api/middleware"
 )
 
 // csrfTTL is how long a CSRF token is accepted. It outlives the admin
 // session, so a form fails because the session ended (and says so), not
 // because its token did.
-const csrfTTL = adminSessionTTL + time.Hour
+const csrfTTL = sessionTTL + time.Hour
 
 // errBadCSRF is what the CSRF middleware reports for a missing, forged or
 // expired token; the panel shows it as a page that says what to do.
@@ -98,7 +100,7 @@ func (csrfTokens) Close() error { return nil }
 // middleware then sends back. So a token seen before sign-in, or during a
 // session that has ended, is worthless: it cannot be planted in a browser
 // ahead of a sign-in, and it does not outlive a sign-out.
-func (a *adminPanel) matchCSRFToSession(c *fiber.Ctx) {
+func (a *panel) matchCSRFToSession(c *fiber.Ctx) {
 	jti := a.sessionJTI(c)
 	cookie := c.Cookies(csrfCookie)
 	session, ok := checkCSRFToken(a.csrfKey, cookie)
@@ -123,7 +125,7 @@ func (a *adminPanel) matchCSRFToSession(c *fiber.Ctx) {
 // the session now starting (jti) or of none (""). matchCSRFToSession would
 // refuse the old token from now on anyway; this spares the next page a
 // round of replacing it.
-func (a *adminPanel) renewCSRF(c *fiber.Ctx, jti string) {
+func (a *panel) renewCSRF(c *fiber.Ctx, jti string) {
 	token := newCSRFToken(a.csrfKey, jti)
 	c.Cookie(a.cookie(c, csrfCookie, token, time.Now().Add(csrfTTL)))
 	c.Locals(localsCSRF, token)
@@ -133,7 +135,7 @@ func (a *adminPanel) renewCSRF(c *fiber.Ctx, jti string) {
 // reason goes to the log at WARN: a refused form is a visitor's problem,
 // or an attack, never the server's fault, but an operator whose admins
 // cannot sign in needs to see why.
-func (a *adminPanel) refuseCSRF(c *fiber.Ctx, err error) error {
+func (a *panel) refuseCSRF(c *fiber.Ctx, err error) error {
 	reason, _ := c.Locals(localsCSRFRefusal).(string)
 	switch {
 	case reason != "":
@@ -144,8 +146,8 @@ func (a *adminPanel) refuseCSRF(c *fiber.Ctx, err error) error {
 	default:
 		reason = "the form's CSRF token does not match the cookie"
 	}
-	a.Log.Warn("admin form refused: CSRF check failed", "reason", reason, "method", c.Method(),
-		"path", c.Path(), "ip", c.IP(), "request_id", requestIDOf(c))
+	a.log.Warn("admin form refused: CSRF check failed", "reason", reason, "method", c.Method(),
+		"path", c.Path(), "ip", c.IP(), "request_id", middleware.RequestID(c))
 	return errBadCSRF
 }
 
@@ -163,4 +165,42 @@ func deriveKey(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// csrfProtection is Fiber's CSRF middleware, with the token in a hidden
+// form field checked against a cookie (double submit) and signed so that
+// every replica accepts the tokens any replica issued. A token is bound to
+// the session it was issued for (see matchCSRFToSession), so signing in
+// or out makes every earlier token useless. The cookie is Secure on HTTPS
+// and in production, which needs two configurations.
+func (a *panel) csrfProtection() fiber.Handler {
+	newHandler := func(secure bool) fiber.Handler {
+		return csrf.New(csrf.Config{
+			Next:           func(c *fiber.Ctx) bool { return !inPanel(c) },
+			KeyLookup:      "form:" + csrfField,
+			CookieName:     csrfCookie,
+			CookiePath:     Prefix,
+			CookieHTTPOnly: true,
+			CookieSecure:   secure,
+			CookieSameSite: fiber.CookieSameSiteLaxMode,
+			Expiration:     csrfTTL,
+			// matchCSRFToSession hands every safe request a valid token of
+			// its session, so the middleware never needs to make one; if
+			// it did, a signed-out token is the harmless choice.
+			KeyGenerator: func() string { return newCSRFToken(a.csrfKey, "") },
+			Storage:      csrfTokens{key: a.csrfKey},
+			ContextKey:   localsCSRF,
+			ErrorHandler: a.refuseCSRF,
+		})
+	}
+	plain, secure := newHandler(false), newHandler(true)
+	return func(c *fiber.Ctx) error {
+		if inPanel(c) {
+			a.matchCSRFToSession(c)
+		}
+		if a.secureCookies(c) {
+			return secure(c)
+		}
+		return plain(c)
+	}
 }

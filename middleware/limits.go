@@ -1,32 +1,35 @@
-package resources
+package middleware
 
 import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"errors"
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 )
 
-// errBodyTooLarge answers a body over maxBodyBytes, as sent or once
-// decoded.
-var errBodyTooLarge = &Error{Status: fiber.StatusRequestEntityTooLarge, Message: "The request body is larger than 1 MiB."}
-
-// errBadEncoding answers a body that does not decode as its
-// Content-Encoding says.
-var errBadEncoding = &Error{Status: fiber.StatusBadRequest, Message: "The request body does not decode as its Content-Encoding says."}
-
-// errUnknownEncoding answers a Content-Encoding the server does not
-// decode, or more than one.
-var errUnknownEncoding = &Error{
-	Status:  fiber.StatusUnsupportedMediaType,
-	Message: "The request's Content-Encoding is not supported: send the body as it is, or with one of gzip, deflate or br.",
-}
+// Answers to bodies that cannot be decoded. They are *fiber.Error, as the
+// server's own 413 is, so each front end words them its way.
+var (
+	// errBodyTooLarge: the body passes MaxBodyBytes once decoded.
+	errBodyTooLarge = fiber.ErrRequestEntityTooLarge
+	// errBadEncoding: the body does not decode as its Content-Encoding
+	// says.
+	errBadEncoding = fiber.NewError(fiber.StatusBadRequest,
+		"The request body does not decode as its Content-Encoding says.")
+	// errUnknownEncoding: a Content-Encoding the server does not decode,
+	// or more than one.
+	errUnknownEncoding = fiber.NewError(fiber.StatusUnsupportedMediaType,
+		"The request's Content-Encoding is not supported: send the body as it is, or with one of gzip, deflate or br.")
+)
 
 // decodeBody replaces a body sent with a Content-Encoding (gzip, deflate
 // or br) by its decoded bytes before anything reads it. Fiber would
@@ -106,4 +109,31 @@ func decode(coding string, body []byte, limit int, out *bytes.Buffer) error {
 		return errBadEncoding
 	}
 	return nil
+}
+
+// dbDeadline gives the request's database work a deadline, through the
+// user context that handlers pass to the data layer: see defaultDBTimeout.
+func (s *Stack) dbDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.dbTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// errTooManySignIns answers a client past the sign-in rate limit; the
+// limiter has set Retry-After.
+var errTooManySignIns = fiber.NewError(fiber.StatusTooManyRequests, "Too many requests: try again later.")
+
+// signInLimit allows perMinute requests a minute per client address;
+// 0 turns it off. The count lives in process memory, so each replica keeps
+// its own.
+func signInLimit(perMinute int) fiber.Handler {
+	if perMinute == 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return limiter.New(limiter.Config{
+		Max:          perMinute,
+		Expiration:   time.Minute,
+		LimitReached: func(*fiber.Ctx) error { return errTooManySignIns },
+	})
 }

@@ -1,7 +1,8 @@
-package resources
+package middleware
 
 import (
 	"crypto/subtle"
+	"database/sql"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,19 +15,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the Prometheus metrics of one Server. Each Server has its
-// own registry, never the global default one, so two apps in one process
-// (an SQLite and a PostgreSQL app in the tests) do not collide.
+// metrics are the Prometheus metrics of one app. Each app has its own
+// registry, never the global default one, so two apps in one process (an
+// SQLite and a PostgreSQL app in the tests) do not collide.
 type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	handler  fiber.Handler // promhttp's, on registry
 }
 
-// newMetrics registers the request metrics, the database pool statistics
-// and the Go runtime and process collectors.
-func (s *Server) newMetrics() *metrics {
+// newMetrics registers the request metrics, the statistics of the
+// database pool db (when there is one) and the Go runtime and process
+// collectors.
+func newMetrics(db *sql.DB, dialect string) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,14 +46,10 @@ func (s *Server) newMetrics() *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	if sqlDB, err := s.DB.DB(); err == nil {
+	if db != nil {
 		// go_sql_* gauges and counters: open, in use, idle, waits.
-		m.registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, s.Dialect))
+		m.registry.MustRegister(collectors.NewDBStatsCollector(db, dialect))
 	}
-	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
-		Registry:           m.registry, // counts its own failures too
-		DisableCompression: true,       // the compress middleware does it
-	}))
 	return m
 }
 
@@ -82,38 +79,38 @@ func methodLabel(method string) string {
 	return "OTHER"
 }
 
-// registerMetricsRoute records metrics unless METRICS_ENABLED=false, and
-// serves them on the public port at GET /metrics where that is allowed:
-// in development, or with METRICS_TOKEN, and never when METRICS_ADDR gives
-// them a listener of their own. In production they reveal traffic and
-// capacity to anyone who asks, so without a token the public port answers
-// 404, as for any path it does not serve.
-func (s *Server) registerMetricsRoute(r fiber.Router) {
-	if !s.Config.MetricsEnabled {
+// registerMetricsRoute serves the metrics on the app's own port at
+// GET /metrics where that is allowed: in development, or with
+// METRICS_TOKEN, and never when METRICS_ADDR gives them a listener of
+// their own. In production they reveal traffic and capacity to anyone who
+// asks, so without a token the public port answers 404, as for any path it
+// does not serve.
+func (s *Stack) registerMetricsRoute(r fiber.Router) {
+	if s.metrics == nil || s.cfg.MetricsAddr != "" || (s.cfg.Production() && s.cfg.MetricsToken == "") {
 		return
 	}
-	s.metrics = s.newMetrics()
-	if s.Config.MetricsAddr != "" || (s.Config.Production() && s.Config.MetricsToken == "") {
-		return
-	}
-	r.Get("/metrics", s.serveMetrics)
+	handler := adaptor.HTTPHandler(s.promHandler(true)) // the compress middleware compresses
+	r.Get("/metrics", func(c *fiber.Ctx) error {
+		if !s.metricsTokenMatches(c.Get(fiber.HeaderAuthorization)) {
+			return fiber.ErrNotFound
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return handler(c)
+	})
 }
 
-// serveMetrics handles GET /metrics on the public port: every metric in
-// the Prometheus text format. With METRICS_TOKEN, a request without it is
-// answered as if the route did not exist.
-func (s *Server) serveMetrics(c *fiber.Ctx) error {
-	if !s.metricsTokenMatches(c.Get(fiber.HeaderAuthorization)) {
-		return fiber.ErrNotFound
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.metrics.handler(c)
+// promHandler is promhttp's handler on the stack's registry.
+func (s *Stack) promHandler(uncompressed bool) http.Handler {
+	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{
+		Registry:           s.metrics.registry, // counts its own failures too
+		DisableCompression: uncompressed,
+	})
 }
 
 // metricsTokenMatches checks an Authorization header against METRICS_TOKEN
 // in constant time; with no token set, anything matches.
-func (s *Server) metricsTokenMatches(authorization string) bool {
-	want := s.Config.MetricsToken
+func (s *Stack) metricsTokenMatches(authorization string) bool {
+	want := s.cfg.MetricsToken
 	if want == "" {
 		return true
 	}
@@ -123,12 +120,12 @@ func (s *Server) metricsTokenMatches(authorization string) bool {
 
 // MetricsHandler serves the metrics on a listener of their own
 // (METRICS_ADDR): GET /metrics, and 404 for anything else. It is nil when
-// METRICS_ENABLED=false. New must have built s.
-func (s *Server) MetricsHandler() http.Handler {
+// METRICS_ENABLED=false.
+func (s *Stack) MetricsHandler() http.Handler {
 	if s.metrics == nil {
 		return nil
 	}
-	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{Registry: s.metrics.registry})
+	prom := s.promHandler(false)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		if !s.metricsTokenMatches(r.Header.Get("Authorization")) {

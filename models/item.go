@@ -1,0 +1,503 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Item is a product of one store. Prices are kept in integer cents so that
+// 19.99 stays 19.99: no binary float ever touches the database.
+type Item struct {
+	ID          int64
+	Name        string
+	PriceCents  int64
+	Description *string
+	StoreID     int64
+	Store       Store
+	Tags        []Tag `gorm:"many2many:items_tags"`
+}
+
+// ItemTag is one row of the items_tags join table. Its primary key is
+// (item_id, tag_id), so a link can exist only once.
+type ItemTag struct {
+	ItemID int64 `gorm:"primaryKey"`
+	TagID  int64 `gorm:"primaryKey"`
+}
+
+// TableName names the join table as the course does.
+func (ItemTag) TableName() string { return "items_tags" }
+
+// ItemChanges is a partial update of an item: nil fields stay as they are.
+// SetDescription tells "clear the description" (with a nil Description)
+// from "leave it".
+type ItemChanges struct {
+	Name           *string
+	PriceCents     *int64
+	StoreID        *int64
+	SetDescription bool
+	Description    *string
+}
+
+// ItemSort is an order of an item list; a leading "-" reverses it.
+type ItemSort string
+
+// The orders of an item list.
+const (
+	SortID        ItemSort = "id"
+	SortIDDesc    ItemSort = "-id"
+	SortName      ItemSort = "name"
+	SortNameDesc  ItemSort = "-name"
+	SortPrice     ItemSort = "price"
+	SortPriceDesc ItemSort = "-price"
+)
+
+// ItemSorts lists every order.
+var ItemSorts = []ItemSort{SortID, SortIDDesc, SortName, SortNameDesc, SortPrice, SortPriceDesc}
+
+// ItemFilter narrows an item list; the zero value of each field means
+// "any", and the fields combine with AND.
+type ItemFilter struct {
+	Name     string   // a substring of the name, in any case
+	StoreID  int64    // items of this store
+	TagNames []string // lower-cased: items carrying a tag of every one of these names
+	TagID    int64    // items carrying this tag
+	MinPrice *int64   // cents, inclusive
+	MaxPrice *int64   // cents, inclusive
+	Sort     ItemSort // SortID when empty
+}
+
+// Items reads and writes items and their links to tags.
+type Items struct {
+	db *gorm.DB
+}
+
+// Create adds an item, and reads it back with its store and tags.
+// ErrItemNameTaken if its store has an item of that name in any case,
+// ErrNoSuchStore if the store does not exist.
+func (s Items) Create(ctx context.Context, item Item) (Item, error) {
+	return createItem(s.db.WithContext(ctx), noGuard, item)
+}
+
+// insertItem adds an item. Its values are cast because in INSERT … SELECT
+// PostgreSQL would otherwise take an untyped parameter for text.
+const insertItem = "INSERT INTO items (name, price_cents, description, store_id) " +
+	"SELECT ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT)"
+
+// createItem inserts an item if the guard holds, and reads it back.
+func createItem(db *gorm.DB, g Guard, item Item) (Item, error) {
+	query, args := g.where(insertItem, item.Name, item.PriceCents, item.Description, item.StoreID)
+	id, err := insertReturningID(db, query, args...)
+	switch {
+	case err != nil:
+		return Item{}, itemWriteError(err)
+	case id == 0:
+		return Item{}, ErrGuardFailed
+	}
+	return getItem(db, noGuard, id)
+}
+
+// itemWriteError explains the constraint an insert or update broke.
+func itemWriteError(err error) error {
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return ErrItemNameTaken
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return ErrNoSuchStore
+	}
+	return err
+}
+
+// Get reads an item with its store and its tags, ordered by id.
+func (s Items) Get(ctx context.Context, id int64) (Item, error) {
+	return getItem(s.db.WithContext(ctx), noGuard, id)
+}
+
+// itemWithStoreAndTags reads an item, its store and its tags in one
+// statement: one row per tag, or a single row with NULL tag columns. One
+// round trip instead of four (item, store, join table, tags) is what makes
+// GET /items/{id} fast. It ends in its WHERE clause, so a Guard can follow;
+// the tags are put in order afterwards, which costs the database less than
+// an ORDER BY.
+const itemWithStoreAndTags = `
+SELECT i.id, i.name, i.price_cents, i.description, s.id, s.name, t.id, t.name
+FROM items i
+JOIN stores s ON s.id = i.store_id
+LEFT JOIN items_tags it ON it.item_id = i.id
+LEFT JOIN tags t ON t.id = it.tag_id
+WHERE i.id = ?`
+
+// getItem reads one item with its store and tags, or ErrItemNotFound
+// (which, with a guard, may also mean that the guard failed). Every read
+// of a single item goes through it.
+func getItem(db *gorm.DB, g Guard, id int64) (Item, error) {
+	query, args := g.and(itemWithStoreAndTags, id)
+	var item Item
+	err := eachRow(db.Raw(query, args...), func(rows *sql.Rows) error {
+		var tagID sql.NullInt64
+		var tagName sql.NullString
+		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description,
+			&item.Store.ID, &item.Store.Name, &tagID, &tagName)
+		if err == nil && tagID.Valid {
+			item.Tags = append(item.Tags, Tag{ID: tagID.Int64, Name: tagName.String, StoreID: item.Store.ID})
+		}
+		return err
+	})
+	if err != nil {
+		return Item{}, err
+	}
+	if item.ID == 0 {
+		return item, ErrItemNotFound
+	}
+	item.StoreID = item.Store.ID
+	slices.SortFunc(item.Tags, byTagID)
+	return item, nil
+}
+
+// byTagID orders tags by id, as every list in a response is ordered.
+func byTagID(a, b Tag) int { return cmp.Compare(a.ID, b.ID) }
+
+// List reads a page of the items that match the filter, in its order,
+// with their stores and tags, and the number of matches: four statements
+// whatever the page size.
+func (s Items) List(ctx context.Context, filter ItemFilter, page Page) ([]Item, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&Item{}).Scopes(filter.where).Count(&total).Error; err != nil || page.beyond(total) {
+		return nil, total, err
+	}
+	items, err := readItems(db.Model(&Item{}).Scopes(filter.where).Order(filter.orderBy(db.Dialector.Name())).
+		Limit(int(page.Size)).Offset(int(page.Offset())))
+	return items, total, err
+}
+
+// Item search runs in SQL, on indexes from the migrations:
+//   - name: lower(items.name) LIKE '%…%', served on PostgreSQL by the
+//     pg_trgm GIN index items_lower_name_trgm_idx (SQLite scans: no B-tree
+//     serves a pattern with a leading wildcard);
+//   - store_id: items_store_id_lower_name_key, whose first column it is;
+//   - min_price, max_price and sort=price: items_price_cents_idx;
+//   - tag names: tags_lower_name_idx finds the tags, items_tags_tag_id_idx
+//     their items.
+//
+// Names are compared lower-cased on both sides. PostgreSQL folds every
+// letter; SQLite's lower() folds ASCII letters only, as its unique name
+// indexes do.
+
+// where narrows a query on items to the filter's matches. Conditions name
+// the table ("items.id"): the page joins stores, which has columns of the
+// same names.
+func (f ItemFilter) where(db *gorm.DB) *gorm.DB {
+	if f.Name != "" {
+		db = db.Where(`lower(items.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Name))+"%")
+	}
+	if f.StoreID != 0 {
+		db = db.Where("items.store_id = ?", f.StoreID)
+	}
+	if f.MinPrice != nil {
+		db = db.Where("items.price_cents >= ?", *f.MinPrice)
+	}
+	if f.MaxPrice != nil {
+		db = db.Where("items.price_cents <= ?", *f.MaxPrice)
+	}
+	if len(f.TagNames) > 0 {
+		// Items carrying every tag: of their links to tags with one of
+		// the names, as many distinct names as were asked for.
+		db = db.Where(`items.id IN (
+			SELECT it.item_id FROM items_tags it JOIN tags t ON t.id = it.tag_id
+			WHERE lower(t.name) IN ?
+			GROUP BY it.item_id HAVING COUNT(DISTINCT lower(t.name)) = ?)`, f.TagNames, len(f.TagNames))
+	}
+	if f.TagID != 0 {
+		db = db.Where("EXISTS (SELECT 1 FROM items_tags WHERE items_tags.item_id = items.id AND items_tags.tag_id = ?)", f.TagID)
+	}
+	return db
+}
+
+// escapeLike makes every character of s match itself in a LIKE pattern
+// with ESCAPE '\', so a search for "50%" or "a_b" is a plain substring.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// orderBy is the ORDER BY of the filter's sort. Every order ends with the
+// id, so equal names or prices come in a stable order and pages never
+// overlap; "-key" is the exact reverse of "key". Names sort without case,
+// byte-wise on both dialects (COLLATE "C" on PostgreSQL, SQLite's default
+// BINARY), so the order does not depend on the server's locale.
+func (f ItemFilter) orderBy(dialect string) string {
+	name := "lower(items.name)"
+	if dialect == Postgres {
+		name += ` COLLATE "C"`
+	}
+	switch f.Sort {
+	case SortIDDesc:
+		return "items.id DESC"
+	case SortName:
+		return name + ", items.id"
+	case SortNameDesc:
+		return name + " DESC, items.id DESC"
+	case SortPrice:
+		return "items.price_cents, items.id"
+	case SortPriceDesc:
+		return "items.price_cents DESC, items.id DESC"
+	}
+	return "items.id"
+}
+
+// readItems reads a page of items with their stores and tags in two
+// statements whatever the page size. page is narrowed, cut and ordered.
+func readItems(page *gorm.DB) ([]Item, error) {
+	var items []Item
+	rows := page.Select("items.id, items.name, items.price_cents, items.description, stores.id, stores.name").
+		Joins("JOIN stores ON stores.id = items.store_id")
+	err := eachRow(rows, func(rows *sql.Rows) error {
+		var item Item
+		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.Store.ID, &item.Store.Name)
+		item.StoreID = item.Store.ID
+		items = append(items, item)
+		return err
+	})
+	if err != nil || len(items) == 0 {
+		return items, err
+	}
+	return items, addTags(page.Session(&gorm.Session{NewDB: true}), items)
+}
+
+// tagsOfItems reads the tags of some items, ordered by id.
+const tagsOfItems = `
+SELECT it.item_id, t.id, t.name, t.store_id
+FROM items_tags it
+JOIN tags t ON t.id = it.tag_id
+WHERE it.item_id IN ?
+ORDER BY t.id`
+
+// addTags fills in the tags of items in one statement.
+func addTags(db *gorm.DB, items []Item) error {
+	byID := make(map[int64]*Item, len(items))
+	ids := make([]int64, len(items))
+	for i := range items {
+		byID[items[i].ID] = &items[i]
+		ids[i] = items[i].ID
+	}
+	return eachRow(db.Raw(tagsOfItems, ids), func(rows *sql.Rows) error {
+		var itemID int64
+		var tag Tag
+		err := rows.Scan(&itemID, &tag.ID, &tag.Name, &tag.StoreID)
+		item := byID[itemID]
+		item.Tags = append(item.Tags, tag)
+		return err
+	})
+}
+
+// itemsOfStores reads the items of some stores, without their tags, each
+// store's ordered by id.
+func itemsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Item, error) {
+	out := map[int64][]Item{}
+	rows := db.Raw("SELECT id, name, price_cents, description, store_id FROM items WHERE store_id IN ? ORDER BY id", storeIDs)
+	err := eachRow(rows, func(rows *sql.Rows) error {
+		var item Item
+		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.StoreID)
+		out[item.StoreID] = append(out[item.StoreID], item)
+		return err
+	})
+	return out, err
+}
+
+// Update applies a non-empty partial update and reads the item back. The
+// item row is locked for the transaction, so a concurrent tag link cannot
+// slip in while the item moves store; ErrItemHasTags if it would move with
+// tags of its old store.
+func (s Items) Update(ctx context.Context, id int64, changes ItemChanges) (Item, error) {
+	db := s.db.WithContext(ctx)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		item, err := lockItem(tx, id)
+		if err != nil {
+			return err
+		}
+		if changes.StoreID != nil && *changes.StoreID != item.StoreID {
+			var links int64
+			if err := tx.Model(&ItemTag{}).Where("item_id = ?", id).Count(&links).Error; err != nil {
+				return err
+			}
+			if links > 0 {
+				return ErrItemHasTags
+			}
+		}
+		return itemWriteError(tx.Model(&item).Updates(changes.columns()).Error)
+	})
+	if err != nil {
+		return Item{}, err
+	}
+	return getItem(db, noGuard, id)
+}
+
+// columns lists the columns a partial update sets. A map, not a struct,
+// so that zero values (price 0, description null) are written too.
+func (c ItemChanges) columns() map[string]any {
+	set := map[string]any{}
+	if c.Name != nil {
+		set["name"] = *c.Name
+	}
+	if c.PriceCents != nil {
+		set["price_cents"] = *c.PriceCents
+	}
+	if c.StoreID != nil {
+		set["store_id"] = *c.StoreID
+	}
+	if c.SetDescription {
+		set["description"] = c.Description
+	}
+	return set
+}
+
+// lockItem reads an item's row and locks it until the transaction ends.
+func lockItem(tx *gorm.DB, id int64) (Item, error) {
+	var item Item
+	err := forUpdate(tx).Take(&item, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return item, ErrItemNotFound
+	}
+	return item, err
+}
+
+// Delete deletes an item; its links cascade.
+func (s Items) Delete(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&Item{}, id)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrItemNotFound
+	}
+	return nil
+}
+
+// Count counts the items.
+func (s Items) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Item{}).Count(&n).Error
+	return n, err
+}
+
+// LinkTags links every listed tag to an item, or none of them, and reads
+// the item back. Each must be a tag of the item's store: a
+// *TagsOfAnotherStoreError names those that are not. Linking twice is not
+// an error.
+func (s Items) LinkTags(ctx context.Context, itemID int64, tagIDs []int64) (Item, error) {
+	db := s.db.WithContext(ctx)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		item, err := lockItem(tx, itemID)
+		if err != nil {
+			return err
+		}
+		return linkTags(tx, item, uniqueIDs(tagIDs))
+	})
+	if err != nil {
+		return Item{}, err
+	}
+	return getItem(db, noGuard, itemID)
+}
+
+// linkTags links tags to an item whose row the transaction has locked, so
+// the item cannot move store underneath the links.
+func linkTags(tx *gorm.DB, item Item, tagIDs []int64) error {
+	// The share lock keeps the tags from being deleted before the links
+	// are in (PostgreSQL); a tag deleted first is simply not found.
+	var found []int64
+	err := forShare(tx).Model(&Tag{}).Where("id IN ? AND store_id = ?", tagIDs, item.StoreID).Pluck("id", &found).Error
+	if err != nil {
+		return err
+	}
+	if missing := without(tagIDs, found); len(missing) > 0 {
+		return &TagsOfAnotherStoreError{IDs: missing}
+	}
+	links := make([]ItemTag, len(tagIDs))
+	for i, id := range tagIDs {
+		links[i] = ItemTag{ItemID: item.ID, TagID: id}
+	}
+	// The primary key keeps one row per link.
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&links).Error
+}
+
+// SetTags makes an item carry exactly the listed tags, all or nothing:
+// new links are checked as LinkTags checks them, the rest are unlinked by
+// one DELETE. It returns how many links it added and removed.
+func (s Items) SetTags(ctx context.Context, itemID int64, tagIDs []int64) (linked, unlinked int, err error) {
+	want := uniqueIDs(tagIDs)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		item, err := lockItem(tx, itemID)
+		if err != nil {
+			return err
+		}
+		var have []int64
+		if err := tx.Model(&ItemTag{}).Where("item_id = ?", itemID).Pluck("tag_id", &have).Error; err != nil {
+			return err
+		}
+		if add := without(want, have); len(add) > 0 {
+			if err := linkTags(tx, item, add); err != nil {
+				return err
+			}
+			linked = len(add)
+		}
+		if remove := without(have, want); len(remove) > 0 {
+			res := tx.Where("item_id = ? AND tag_id IN ?", itemID, remove).Delete(&ItemTag{})
+			unlinked = int(res.RowsAffected)
+			return res.Error
+		}
+		return nil
+	})
+	return linked, unlinked, err
+}
+
+// Unlink removes one link and reads both ends back, as they are after it.
+// A missing item or tag is reported before a missing link.
+func (s Items) Unlink(ctx context.Context, itemID, tagID int64) (item Item, tag Tag, err error) {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("item_id = ? AND tag_id = ?", itemID, tagID).Delete(&ItemTag{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if item, err = getItem(tx, noGuard, itemID); err != nil {
+			return err
+		}
+		if tag, err = getTag(tx, tagID); err != nil {
+			return err
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotLinked
+		}
+		return nil
+	})
+	return item, tag, err
+}
+
+// uniqueIDs drops repeated ids, keeping the first occurrence's order.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// without returns the ids of want that are not in have.
+func without(want, have []int64) []int64 {
+	var out []int64
+	for _, id := range want {
+		if !slices.Contains(have, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,210 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"gorm.io/gorm"
+)
+
+// Store is a shop that owns items and tags. Deleting it deletes them too
+// (ON DELETE CASCADE).
+type Store struct {
+	ID    int64
+	Name  string
+	Items []Item
+	Tags  []Tag
+}
+
+// StoreSummary is a store with how much it holds, for lists that show the
+// numbers rather than the rows.
+type StoreSummary struct {
+	ID        int64
+	Name      string
+	ItemCount int64
+	TagCount  int64
+}
+
+// Stores reads and writes stores.
+type Stores struct {
+	db *gorm.DB
+}
+
+// Create adds a store; ErrStoreNameTaken if another has the name in any
+// case (the unique index on lower(name) decides, so two creates cannot race
+// past a check).
+func (s Stores) Create(ctx context.Context, name string) (Store, error) {
+	return createStore(s.db.WithContext(ctx), noGuard, name)
+}
+
+// createStore inserts a store if the guard holds: a guarded write that
+// wrote nothing answers ErrGuardFailed.
+func createStore(db *gorm.DB, g Guard, name string) (Store, error) {
+	query, args := g.where("INSERT INTO stores (name) SELECT ?", name)
+	id, err := insertReturningID(db, query, args...)
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return Store{}, ErrStoreNameTaken
+	case err != nil:
+		return Store{}, err
+	case id == 0:
+		return Store{}, ErrGuardFailed
+	}
+	return Store{ID: id, Name: name}, nil
+}
+
+// Rename gives a store a new name, unique by the same index.
+func (s Stores) Rename(ctx context.Context, id int64, name string) (Store, error) {
+	res := s.db.WithContext(ctx).Model(&Store{}).Where("id = ?", id).Update("name", name)
+	switch {
+	case errors.Is(res.Error, gorm.ErrDuplicatedKey):
+		return Store{}, ErrStoreNameTaken
+	case res.Error != nil:
+		return Store{}, res.Error
+	case res.RowsAffected == 0:
+		return Store{}, ErrStoreNotFound
+	}
+	return Store{ID: id, Name: name}, nil
+}
+
+// Delete deletes a store. One DELETE is one transaction: the foreign keys
+// cascade to its items, its tags and their links, so all of it goes or
+// none does.
+func (s Stores) Delete(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&Store{}, id)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrStoreNotFound
+	}
+	return nil
+}
+
+// Get reads a store with its items and tags, each ordered by id.
+func (s Stores) Get(ctx context.Context, id int64) (Store, error) {
+	return getStore(s.db.WithContext(ctx), noGuard, id)
+}
+
+// storeWithItems reads a store and its items in one statement: one row per
+// item, or a single row with NULL item columns. A Guard can follow its
+// WHERE clause, and storeItemsOrder ends it.
+const (
+	storeWithItems = `
+SELECT s.id, s.name, i.id, i.name, i.price_cents, i.description
+FROM stores s
+LEFT JOIN items i ON i.store_id = s.id
+WHERE s.id = ?`
+	storeItemsOrder = " ORDER BY i.id"
+)
+
+// getStore reads one store with its items and tags in two statements
+// whatever their number, scanning rows directly: a store page is read
+// often and can hold many items. The guard rides on the first statement;
+// ErrStoreNotFound if there is no such store (or the guard failed).
+func getStore(db *gorm.DB, g Guard, id int64) (Store, error) {
+	query, args := g.and(storeWithItems, id)
+	var store Store
+	err := eachRow(db.Raw(query+storeItemsOrder, args...), func(rows *sql.Rows) error {
+		var item nullableItem
+		if err := rows.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
+			return err
+		}
+		if item.ID.Valid {
+			store.Items = append(store.Items, item.value(store.ID))
+		}
+		return nil
+	})
+	if err != nil {
+		return store, err
+	}
+	if store.ID == 0 {
+		return store, ErrStoreNotFound
+	}
+	tags, err := tagsOfStores(db, []int64{id})
+	store.Tags = tags[id]
+	return store, err
+}
+
+// List reads a page of stores, by id, with their items and tags, in four
+// statements whatever the page size, and the number of stores there are.
+func (s Stores) List(ctx context.Context, page Page) ([]Store, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&Store{}).Count(&total).Error; err != nil || page.beyond(total) {
+		return nil, total, err
+	}
+	var stores []Store
+	err := db.Order("id").Limit(int(page.Size)).Offset(int(page.Offset())).Find(&stores).Error
+	if err != nil || len(stores) == 0 {
+		return stores, total, err
+	}
+	ids := make([]int64, len(stores))
+	for i, st := range stores {
+		ids[i] = st.ID
+	}
+	items, err := itemsOfStores(db, ids)
+	if err != nil {
+		return nil, total, err
+	}
+	tags, err := tagsOfStores(db, ids)
+	if err != nil {
+		return nil, total, err
+	}
+	for i := range stores {
+		stores[i].Items, stores[i].Tags = items[stores[i].ID], tags[stores[i].ID]
+	}
+	return stores, total, nil
+}
+
+// All lists every store by name, without items or tags: the choices of a
+// store field.
+func (s Stores) All(ctx context.Context) ([]Store, error) {
+	var stores []Store
+	err := s.db.WithContext(ctx).Select("id", "name").Order("lower(name), id").Find(&stores).Error
+	return stores, err
+}
+
+// Count counts the stores.
+func (s Stores) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Store{}).Count(&n).Error
+	return n, err
+}
+
+// withCounts selects stores with their item and tag counts.
+func withCounts(db *gorm.DB) *gorm.DB {
+	return db.Table("stores").Select("stores.id, stores.name, " +
+		"(SELECT count(*) FROM items WHERE items.store_id = stores.id) AS item_count, " +
+		"(SELECT count(*) FROM tags WHERE tags.store_id = stores.id) AS tag_count")
+}
+
+// Summaries reads a page of stores by name with how much each holds, and
+// the number of stores there are. The page is moved to the nearest one
+// that exists.
+func (s Stores) Summaries(ctx context.Context, page Page) ([]StoreSummary, Page, int64, error) {
+	db := s.db.WithContext(ctx)
+	total, err := s.Count(ctx)
+	if err != nil {
+		return nil, page, 0, err
+	}
+	page = page.Within(total)
+	var rows []StoreSummary
+	err = withCounts(db).Order("lower(stores.name), stores.id").
+		Limit(int(page.Size)).Offset(int(page.Offset())).Scan(&rows).Error
+	return rows, page, total, err
+}
+
+// Summary reads one store with how much it holds.
+func (s Stores) Summary(ctx context.Context, id int64) (StoreSummary, error) {
+	var row StoreSummary
+	res := withCounts(s.db.WithContext(ctx)).Where("stores.id = ?", id).Scan(&row)
+	switch {
+	case res.Error != nil:
+		return row, res.Error
+	case res.RowsAffected == 0:
+		return row, ErrStoreNotFound
+	}
+	return row, nil
+}
