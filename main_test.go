@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/testdb"
 	"stores-api/models"
-	"stores-api/resources"
 )
 
 func TestMain(m *testing.M) {
@@ -197,9 +197,7 @@ func appOn(t *testing.T, db *testdb.DB) (do func(method, path, token string, bod
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := resources.New(&resources.Server{
-		DB: db.Gorm, Dialect: db.Dialect, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	app, _ := newApp(db.Gorm, db.Dialect, blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return func(method, path, token string, body any) (int, map[string]any) {
 		t.Helper()
 		var reader io.Reader

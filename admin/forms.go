@@ -215,10 +215,13 @@ func queryID(c *fiber.Ctx, name string) int64 {
 	return id
 }
 
-// parseID reads a positive id; ok is false for anything else.
+// parseID reads a positive id; anything else is 0 and not ok.
 func parseID(raw string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
-	return n, err == nil && n > 0
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // countNoun writes "1 tag", "2 tags".

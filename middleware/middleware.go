@@ -114,6 +114,7 @@ func (s *Stack) Install(app *fiber.App) {
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 	app.Use(decodeBody(MaxBodyBytes))
 	app.Use(s.dbDeadline)
+	app.Use(httpCaching) // ETag, 304 and Cache-Control on every route (caching.go)
 	s.registerMetricsRoute(app)
 }
 

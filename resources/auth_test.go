@@ -36,7 +36,7 @@ func expectAuthError(t testing.TB, r response, status int, code string) {
 }
 
 // secret is the key the test apps sign with.
-func (e *testEnv) secret() []byte { return e.Server.Config.JWTSecret }
+func (e *testEnv) secret() []byte { return e.Config.JWTSecret }
 
 // claimsFor are the claims of a valid token of userID, as the app issues
 // them, in a session of its own; tests delete or change one claim to build
@@ -45,7 +45,7 @@ func (e *testEnv) claimsFor(userID int64, tokenType string) jwt.MapClaims {
 	e.t.Helper()
 	now := time.Now()
 	jti := rand.Text()
-	sid, err := e.Server.Sessions.Start(context.Background(), userID, jti, now.Add(time.Hour))
+	sid, err := e.Sessions.Start(context.Background(), userID, jti, now.Add(time.Hour))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -493,11 +493,15 @@ func TestForgedAdminClaim(t *testing.T) {
 func TestAdminRightsFollowTheDatabase(t *testing.T) {
 	e := newEnv(t)
 	storeID := e.mustCreateStore("Demoted")
-	admin := e.adminToken()
-	if err := e.DB.Gorm.Exec("UPDATE users SET is_admin = ? WHERE email = ?", false, adminEmail).Error; err != nil {
+	token := e.adminToken()
+	admin, err := e.Data.Users.ByEmail(context.Background(), adminEmail)
+	if err != nil {
 		t.Fatal(err)
 	}
-	expectAuthError(t, e.do("DELETE", fmt.Sprintf("/stores/%d", storeID), nil, admin), http.StatusForbidden, "admin_required")
+	if err := e.Data.Users.SetAdmin(context.Background(), admin.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	expectAuthError(t, e.do("DELETE", fmt.Sprintf("/stores/%d", storeID), nil, token), http.StatusForbidden, "admin_required")
 }
 
 // route is one protected endpoint and the rules it follows.

@@ -22,7 +22,6 @@ import (
 	"stores-api/internal/testdb"
 	"stores-api/migrations"
 	"stores-api/models"
-	"stores-api/resources"
 )
 
 // ciPostgresURL is the server CI runs (.ci/run starts it). Under CI=true
@@ -220,11 +219,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	t.Cleanup(func() { models.Close(db) })
 
 	const dbTimeout = time.Second
-	server2 := &resources.Server{
-		DB: db, Dialect: models.Postgres, Config: mustConfig(t, nil),
-		Log: slog.New(slog.DiscardHandler), DBTimeout: dbTimeout,
-	}
-	e := &testEnv{t: t, App: resources.New(server2), DB: &testdb.DB{Gorm: db, Dialect: models.Postgres, URL: u.String()}, Server: server2}
+	e := buildEnv(t, &testdb.DB{Gorm: db, Dialect: models.Postgres, URL: u.String()}, mustConfig(t, nil), dbTimeout, &logLines{})
 	token := e.adminToken()
 	storeID := e.mustCreateStore("Before the outage")
 	logs := captureLogs(e)

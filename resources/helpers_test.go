@@ -5,18 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/testdb"
+	"stores-api/middleware"
+	"stores-api/models"
 	"stores-api/resources"
 )
 
@@ -34,12 +37,16 @@ const (
 
 // testEnv is the real app on a clean database of its own.
 type testEnv struct {
-	t      testing.TB
-	App    *fiber.App
-	DB     *testdb.DB
-	Server *resources.Server
-	admin  string // cached access tokens
-	user   string
+	t        testing.TB
+	App      *fiber.App
+	DB       *testdb.DB
+	Data     *models.Models
+	Sessions *blocklist.Sessions
+	Config   config.Config
+	Stack    *middleware.Stack
+	logs     *logLines // everything the app logs, as production writes it
+	admin    string    // cached access tokens
+	user     string
 }
 
 // testVars are the settings every test app starts from; a test overrides
@@ -65,14 +72,23 @@ func newEnvWith(t testing.TB, vars map[string]string) *testEnv {
 // sharing the first one's database, as a replica would.
 func newEnvOn(t testing.TB, db *testdb.DB, vars map[string]string) *testEnv {
 	t.Helper()
-	cfg := mustConfig(t, vars)
-	server := &resources.Server{
-		DB:      db.Gorm,
-		Dialect: db.Dialect,
-		Config:  cfg,
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return buildEnv(t, db, mustConfig(t, vars), 0, &logLines{})
+}
+
+// buildEnv builds the API as main does, on db, with its log written to
+// logs, in JSON as in production, and the database work of a request
+// bounded by dbTimeout (zero: the default).
+func buildEnv(t testing.TB, db *testdb.DB, cfg config.Config, dbTimeout time.Duration, logs *logLines) *testEnv {
+	t.Helper()
+	log := logs.logger()
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &testEnv{t: t, App: resources.New(server), DB: db, Server: server}
+	e := &testEnv{t: t, DB: db, Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm), Config: cfg, logs: logs,
+		Stack: middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: db.Dialect, DBTimeout: dbTimeout})}
+	e.App = resources.New(resources.Deps{Data: e.Data, Sessions: e.Sessions, Config: cfg, Log: log, Stack: e.Stack})
+	return e
 }
 
 func mustConfig(t testing.TB, vars map[string]string) config.Config {

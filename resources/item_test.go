@@ -3,6 +3,7 @@ package resources_test
 import (
 	"fmt"
 	"net/http"
+	"stores-api/models"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestItemPricesAreExact(t *testing.T) {
 		}
 	}
 	var cents int64
-	e.DB.Gorm.Raw("SELECT price_cents FROM items WHERE name = 'item0'").Scan(&cents)
+	e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "item0").Pluck("price_cents", &cents)
 	if cents != 1999 {
 		t.Errorf("19.99 stored as %d cents", cents)
 	}

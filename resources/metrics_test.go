@@ -176,7 +176,7 @@ func TestMetricsOffThePublicPortInProduction(t *testing.T) {
 		e = newEnvWith(t, vars)
 		expectError(t, get(e, ""), http.StatusNotFound, "")
 		expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK)
-		srv := httptest.NewServer(e.Server.MetricsHandler())
+		srv := httptest.NewServer(e.Stack.MetricsHandler())
 		resp, err := http.Get(srv.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)

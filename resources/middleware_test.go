@@ -33,11 +33,18 @@ func (l *logLines) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-// captureLogs sends the app's log to a buffer, in JSON as in production.
+// logger writes to l in JSON, as production does, at every level.
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// captureLogs returns what the app logs from now on, in JSON as in
+// production.
 func captureLogs(e *testEnv) *logLines {
-	l := &logLines{}
-	e.Server.Log = slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return l
+	e.logs.mu.Lock()
+	e.logs.buf.Reset()
+	e.logs.mu.Unlock()
+	return e.logs
 }
 
 // take returns every line whose msg is msg ("" for every line), and

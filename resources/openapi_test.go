@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"stores-api/internal/browsertest"
 	"strings"
 	"sync"
 	"testing"
@@ -354,30 +355,30 @@ func TestSwaggerUIInBrowser(t *testing.T) {
 	e := newEnv(t)
 	token := e.userToken()
 	e.mustCreateStore("Corner Shop")
-	b := newBrowser(t, e.listen())
+	b := browsertest.New(t, e.listen())
 
-	b.open("/swagger-ui")
-	b.run("render the document", chromedp.WaitVisible(chromedp.CSS("#operations-Items-listItems")))
-	b.expectText(".info .title", "Stores REST API")
-	if n := get(b, "count operations", chromedp.Evaluate[int](`document.querySelectorAll(".opblock").length`)); n != operations {
+	b.Open("/swagger-ui")
+	b.Run("render the document", chromedp.WaitVisible(chromedp.CSS("#operations-Items-listItems")))
+	b.ExpectText(".info .title", "Stores REST API")
+	if n := browsertest.Get(b, "count operations", chromedp.Evaluate[int](`document.querySelectorAll(".opblock").length`)); n != operations {
 		t.Errorf("the page shows %d operations, the document has %d", n, operations)
 	}
 
 	// Authorize with a token, then try GET /stores from the page.
-	b.run("authorize",
+	b.Run("authorize",
 		chromedp.Click(chromedp.CSS(".auth-wrapper .authorize")),
 		chromedp.WaitVisible(chromedp.CSS(".auth-container input")),
 		chromedp.SendKeys(chromedp.CSS(".auth-container input"), token),
 		chromedp.Click(chromedp.CSS(".auth-btn-wrapper .authorize")),
 		chromedp.Click(chromedp.CSS(".auth-btn-wrapper .btn-done")),
 	)
-	b.run("try GET /stores",
+	b.Run("try GET /stores",
 		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .opblock-summary-control")),
 		chromedp.WaitVisible(chromedp.CSS("#operations-Stores-listStores .try-out__btn")),
 		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .try-out__btn")),
 		chromedp.Click(chromedp.CSS("#operations-Stores-listStores .execute")),
 		chromedp.WaitVisible(chromedp.CSS("#operations-Stores-listStores .live-responses-table .response .response-col_status")),
 	)
-	b.expectText("#operations-Stores-listStores .live-responses-table .response .response-col_status", "200")
-	b.expectText("#operations-Stores-listStores .live-responses-table .response .response-col_description", "Corner Shop")
+	b.ExpectText("#operations-Stores-listStores .live-responses-table .response .response-col_status", "200")
+	b.ExpectText("#operations-Stores-listStores .live-responses-table .response .response-col_description", "Corner Shop")
 }

@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"stores-api/internal/testdb"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/andybalholm/brotli"
-	"gorm.io/gorm"
 )
 
 // No input, however malformed, may produce a 500: each gets a clear 4xx
@@ -167,36 +167,6 @@ func TestConcurrentCreateSameStore(t *testing.T) {
 	}
 }
 
-// statementCounter counts the SQL statements the app sends.
-type statementCounter struct{ n atomic.Int64 }
-
-func countStatements(t *testing.T, db *gorm.DB) *statementCounter {
-	t.Helper()
-	c := &statementCounter{}
-	inc := func(*gorm.DB) { c.n.Add(1) }
-	cb := db.Callback()
-	for name, err := range map[string]error{
-		"query":  cb.Query().After("gorm:query").Register("test:count_query", inc),
-		"raw":    cb.Raw().After("gorm:raw").Register("test:count_raw", inc),
-		"row":    cb.Row().After("gorm:row").Register("test:count_row", inc),
-		"create": cb.Create().After("gorm:create").Register("test:count_create", inc),
-		"update": cb.Update().After("gorm:update").Register("test:count_update", inc),
-		"delete": cb.Delete().After("gorm:delete").Register("test:count_delete", inc),
-	} {
-		if err != nil {
-			t.Fatalf("registering %s counter: %v", name, err)
-		}
-	}
-	return c
-}
-
-// measure returns how many statements one request took.
-func (c *statementCounter) measure(f func()) int64 {
-	before := c.n.Load()
-	f()
-	return c.n.Load() - before
-}
-
 // Reads take a fixed number of statements whatever the number of rows:
 // associations are preloaded, never fetched per row.
 func TestReadsUseAFixedNumberOfStatements(t *testing.T) {
@@ -213,7 +183,7 @@ func TestReadsUseAFixedNumberOfStatements(t *testing.T) {
 		lastBig = e.mustCreateItem(big, fmt.Sprint("item", i), "1")
 		e.mustLink(lastBig, bigTags...)
 	}
-	counter := countStatements(t, e.DB.Gorm)
+	counter := testdb.CountStatements(t, e.DB.Gorm)
 	get := func(path string) func() {
 		return func() { expect(t, e.do("GET", path, nil, token), http.StatusOK) }
 	}
@@ -224,15 +194,15 @@ func TestReadsUseAFixedNumberOfStatements(t *testing.T) {
 		{fmt.Sprintf("/items/%d", untagged), fmt.Sprintf("/items/%d", lastBig)},
 	}
 	for _, p := range pairs {
-		a, b := counter.measure(get(p[0])), counter.measure(get(p[1]))
+		a, b := counter.Measure(get(p[0])), counter.Measure(get(p[1]))
 		if a != b || a == 0 {
 			t.Errorf("%s took %d statements, %s took %d", p[0], a, p[1], b)
 		}
 	}
 	// The whole list: compare against a list ten times smaller.
-	many := counter.measure(get("/items"))
+	many := counter.Measure(get("/items"))
 	e.do("DELETE", fmt.Sprintf("/stores/%d", big), nil, token)
-	few := counter.measure(get("/items"))
+	few := counter.Measure(get("/items"))
 	if many != few {
 		t.Errorf("GET /items took %d statements for 31 items, %d for 1", many, few)
 	}

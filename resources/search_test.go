@@ -3,8 +3,6 @@ package resources_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,7 +16,6 @@ import (
 
 	"stores-api/internal/testdb"
 	"stores-api/models"
-	"stores-api/resources"
 )
 
 // catalog is a small shop for the search tests: two stores whose tags
@@ -287,13 +284,10 @@ func newLoggedEnv(t *testing.T) (*testEnv, *queryLog) {
 	t.Helper()
 	db := testdb.Open(t)
 	log := &queryLog{Interface: logger.Discard}
-	server := &resources.Server{
-		DB:      db.Gorm.Session(&gorm.Session{Logger: log}),
-		Dialect: db.Dialect,
-		Config:  mustConfig(t, nil),
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	return &testEnv{t: t, App: resources.New(server), DB: db, Server: server}, log
+	logged := &testdb.DB{Gorm: db.Gorm.Session(&gorm.Session{Logger: log}), Dialect: db.Dialect, URL: db.URL}
+	e := buildEnv(t, logged, mustConfig(t, nil), 0, &logLines{})
+	e.DB = db
+	return e, log
 }
 
 // The number of queries of a list does not grow with the page size:

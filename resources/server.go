@@ -46,6 +46,19 @@ type server struct {
 // New builds the Fiber app with the shared middleware and every route of
 // the API. The admin panel is mounted on it under /admin by main.
 func New(d Deps) *fiber.App {
+	s := newServer(d)
+	app := fiber.New(d.Stack.AppConfig(s.errorHandler))
+	d.Stack.Install(app) // request id, access log, metrics, headers, caching, limits …
+	registerDocRoutes(app)
+	s.registerHealthRoutes(app)
+	s.registerUserRoutes(app)
+	s.registerStoreRoutes(app)
+	s.registerItemRoutes(app)
+	s.registerTagRoutes(app)
+	return app
+}
+
+func newServer(d Deps) *server {
 	s := &server{
 		data:     d.Data,
 		sessions: d.Sessions,
@@ -56,17 +69,7 @@ func New(d Deps) *fiber.App {
 	}
 	s.requireAccess = s.tokenMiddleware(accessToken)
 	s.requireRefresh = s.tokenMiddleware(refreshToken)
-
-	app := fiber.New(d.Stack.AppConfig(s.errorHandler))
-	d.Stack.Install(app) // request id, access log, metrics, headers, limits …
-	app.Use(httpCaching) // ETag, 304 and Cache-Control on every route (caching.go)
-	registerDocRoutes(app)
-	s.registerHealthRoutes(app)
-	s.registerUserRoutes(app)
-	s.registerStoreRoutes(app)
-	s.registerItemRoutes(app)
-	s.registerTagRoutes(app)
-	return app
+	return s
 }
 
 // bind checks the content type, then decodes and validates the JSON body

@@ -3,6 +3,7 @@ package resources_test
 import (
 	"fmt"
 	"net/http"
+	"stores-api/internal/testdb"
 	"testing"
 )
 
@@ -83,7 +84,7 @@ func TestInlineRoutesSaveARoundTrip(t *testing.T) {
 	storeID := e.mustCreateStore("Counted")
 	itemID := e.mustCreateItem(storeID, "Counted", "1")
 	e.mustLink(itemID, e.mustCreateTag(storeID, "t"))
-	counter := countStatements(t, e.DB.Gorm)
+	counter := testdb.CountStatements(t, e.DB.Gorm)
 	cases := []struct {
 		method, path, body string
 		status             int
@@ -91,8 +92,8 @@ func TestInlineRoutesSaveARoundTrip(t *testing.T) {
 	}{
 		{"GET", fmt.Sprintf("/items/%d", itemID), "", http.StatusOK, 1},                                                // item, store and tags
 		{"GET", fmt.Sprintf("/stores/%d", storeID), "", http.StatusOK, 2},                                              // store and items, then tags
-		{"POST", "/stores", `{"name": "New"}`, http.StatusCreated, 1},                                                  // the INSERT
-		{"POST", "/items", fmt.Sprintf(`{"name": "New", "price": 2, "store_id": %d}`, storeID), http.StatusCreated, 2}, // INSERT, read back
+		{"POST", "/stores", `{"name": "New"}`, http.StatusCreated, 1},                                                  // the insert
+		{"POST", "/items", fmt.Sprintf(`{"name": "New", "price": 2, "store_id": %d}`, storeID), http.StatusCreated, 2}, // insert, read back
 		{"GET", "/tags/999999", "", http.StatusNotFound, 2},                                                            // the middleware's check, then the tag
 		{"GET", "/items?per_page=100", "", http.StatusOK, 4},                                                           // the middleware's check, count, page, the page's tags
 	}
@@ -101,7 +102,7 @@ func TestInlineRoutesSaveARoundTrip(t *testing.T) {
 		if c.body != "" {
 			body = c.body
 		}
-		n := counter.measure(func() { expect(t, e.do(c.method, c.path, body, token), c.status) })
+		n := counter.Measure(func() { expect(t, e.do(c.method, c.path, body, token), c.status) })
 		if n != c.statements {
 			t.Errorf("%s %s took %d statements, want %d", c.method, c.path, n, c.statements)
 		}

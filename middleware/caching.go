@@ -1,4 +1,4 @@
-package resources
+package middleware
 
 import (
 	"crypto/sha256"

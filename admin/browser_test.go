@@ -1,0 +1,186 @@
+package admin_test
+
+import (
+	"fmt"
+	"stores-api/internal/browsertest"
+	"stores-api/models"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestAdminPanelInBrowser walks through the panel as an admin would, in a
+// real Chromium: sign in, create a store, an item and two tags, link the
+// tags, change the price, hit a duplicate name, unlink, delete, sign out;
+// then checks that a non-admin is turned away and that a form without its
+// CSRF token is refused.
+func TestAdminPanelInBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.register(adminEmail)
+	e.register(userEmail)
+	b := browsertest.New(t, e.listen())
+
+	// Signing in, from the page a signed-out visitor is sent to.
+	b.Open("/admin")
+	b.ExpectText("h1", "Sign in")
+	b.Shot("sign-in")
+	b.Fill("#login-email", adminEmail)
+	b.Fill("#login-password", password)
+	b.Submit("form[action='/admin/login'] button[type=submit]")
+	b.ExpectText("h1", "Dashboard")
+	b.ExpectText(".notice", "Signed in as "+adminEmail)
+	b.ExpectText(".tiles", "0 stores")
+	b.Shot("dashboard")
+
+	// A store.
+	b.Open("/admin/stores")
+	b.Fill("#new-store-name", "Corner Shop")
+	b.Submit("form[action='/admin/stores'] button[type=submit]")
+	b.ExpectText("h1", "Corner Shop")
+	b.ExpectText(".notice", "Store “Corner Shop” created.")
+	var storeID int64
+	if err := e.DB.Gorm.Model(&models.Store{}).Where("name = ?", "Corner Shop").Pluck("id", &storeID).Error; err != nil || storeID == 0 {
+		t.Fatalf("store not in the database: %v", err)
+	}
+
+	// Two tags, from the store's page.
+	for _, name := range []string{"fresh", "sale"} {
+		b.Fill("#new-tag-name", name)
+		b.Submit(fmt.Sprintf("form[action='/admin/stores/%d/tags'] button[type=submit]", storeID))
+		b.ExpectText(".notice", "Tag “"+name+"” created.")
+	}
+	b.ExpectText("main > p.muted", "0 items · 2 tags")
+	b.Shot("store")
+
+	// An item in that store.
+	b.Open(fmt.Sprintf("/admin/items/new?store=%d", storeID))
+	b.Fill("#item-name", "Apple")
+	b.Fill("#item-price", "0.50")
+	b.Fill("#item-description", "Crisp and red.")
+	b.Submit("form[action='/admin/items'] button[type=submit]")
+	b.ExpectText("h1", "Apple")
+	b.ExpectText(".notice", "Item “Apple” created.")
+	var itemID int64
+	e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "Apple").Pluck("id", &itemID)
+	if got := b.Value("#item-price"); got != "0.50" {
+		t.Fatalf("price field shows %q, want 0.50", got)
+	}
+
+	// Link both tags: tick them with the keyboard's space bar.
+	tags := "form[action='/admin/items/" + fmt.Sprint(itemID) + "/tags']"
+	b.Run("tick the tags",
+		chromedp.Focus(chromedp.CSS(tags+" label:nth-of-type(1) input")),
+		chromedp.SendKeys(chromedp.CSS(tags+" label:nth-of-type(1) input"), " "),
+		chromedp.Click(chromedp.CSS(tags+" label:nth-of-type(2) input")),
+	)
+	b.Submit(tags + " button[type=submit]")
+	b.ExpectText(".notice", "Tags saved: 2 tags linked, 0 unlinked.")
+	if !b.Checked(tags+" label:nth-of-type(1) input") || !b.Checked(tags+" label:nth-of-type(2) input") {
+		t.Fatal("the linked tags are not ticked after saving")
+	}
+	if n := e.count("items_tags"); n != 2 {
+		t.Fatalf("items_tags has %d rows, want 2", n)
+	}
+	b.Shot("item")
+
+	// Change the price.
+	b.Fill("#item-price", "1.25")
+	b.Submit(fmt.Sprintf("form[action='/admin/items/%d'] button[type=submit]", itemID))
+	b.ExpectText(".notice", "Item saved.")
+	if got := b.Value("#item-price"); got != "1.25" {
+		t.Fatalf("price field shows %q after saving, want 1.25", got)
+	}
+	b.Open("/admin/items?q=app")
+	b.ExpectText("table.list", "Apple 1.25 Corner Shop fresh sale")
+	b.Shot("items")
+
+	b.PhoneShots(
+		[2]string{"dashboard", "/admin"},
+		[2]string{"stores", "/admin/stores"},
+		[2]string{"store", fmt.Sprintf("/admin/stores/%d", storeID)},
+		[2]string{"items", "/admin/items"},
+		[2]string{"item", fmt.Sprintf("/admin/items/%d", itemID)},
+		[2]string{"new-item", fmt.Sprintf("/admin/items/new?store=%d", storeID)},
+		[2]string{"users", "/admin/users"},
+	)
+
+	// A duplicate name is explained next to the field, which keeps what
+	// was typed.
+	b.Open("/admin/stores")
+	b.Fill("#new-store-name", "corner shop")
+	b.Submit("form[action='/admin/stores'] button[type=submit]")
+	b.ExpectText("#new-store-name-error", "A store with that name already exists.")
+	if got := b.Value("#new-store-name"); got != "corner shop" {
+		t.Fatalf("the form shows %q after the error, want what was typed", got)
+	}
+	b.Shot("duplicate-store")
+	b.Open(fmt.Sprintf("/admin/items/new?store=%d", storeID))
+	b.Fill("#item-name", "APPLE")
+	b.Fill("#item-price", "3")
+	b.Submit("form[action='/admin/items'] button[type=submit]")
+	b.ExpectText("#item-name-error", "An item with that name already exists in this store.")
+	if b.Value("#item-name") != "APPLE" || b.Value("#item-price") != "3" {
+		t.Fatal("the item form lost what was typed")
+	}
+	b.Shot("duplicate-item")
+
+	// Unlink one tag by unticking it.
+	b.Open(fmt.Sprintf("/admin/items/%d", itemID))
+	b.Run("untick", chromedp.Click(chromedp.CSS(tags+" label:nth-of-type(2) input")))
+	b.Submit(tags + " button[type=submit]")
+	b.ExpectText(".notice", "Tags saved: 0 tags linked, 1 unlinked.")
+	if b.Checked(tags+" label:nth-of-type(2) input") || !b.Checked(tags+" label:nth-of-type(1) input") {
+		t.Fatal("after unlinking, the ticks do not match the links")
+	}
+
+	// A tag that an item still carries cannot be deleted.
+	b.Open(fmt.Sprintf("/admin/stores/%d", storeID))
+	b.Submit(".tag-list li:nth-of-type(1) .delete-tag button")
+	b.ExpectText(".tag-list .form-error", "Could not delete tag. Make sure tag is not associated with any items")
+	b.Shot("tag-in-use")
+
+	// Delete the item, then the store, each after a confirmation.
+	b.Open(fmt.Sprintf("/admin/items/%d", itemID))
+	b.Submit(".danger-zone a.button") // a link, followed like a submit
+	b.ExpectText("h1", "Delete item “Apple”?")
+	b.Submit(fmt.Sprintf("form[action='/admin/items/%d/delete'] button", itemID))
+	b.ExpectText(".notice", "Item “Apple” deleted.")
+	b.Open(fmt.Sprintf("/admin/stores/%d/delete", storeID))
+	b.ExpectText(".warning", "0 items and 2 tags")
+	b.Shot("store-delete")
+	b.Submit(fmt.Sprintf("form[action='/admin/stores/%d/delete'] button", storeID))
+	b.ExpectText(".notice", "Store “Corner Shop” deleted")
+	if n := e.count("stores") + e.count("items") + e.count("tags"); n != 0 {
+		t.Fatalf("%d stores, items and tags left, want none", n)
+	}
+
+	// Sign out: the panel is closed again.
+	b.Submit(".signout button")
+	b.ExpectText("h1", "Sign in")
+	b.ExpectText(".notice", "Signed out.")
+	b.Open("/admin/stores")
+	b.ExpectText("h1", "Sign in")
+
+	// Someone who is not an admin does not get in.
+	b.Fill("#login-email", userEmail)
+	b.Fill("#login-password", password)
+	b.Submit("form[action='/admin/login'] button[type=submit]")
+	b.ExpectText("h1", "Admin access required")
+	b.Shot("denied")
+	b.Open("/admin")
+	b.ExpectText("h1", "Sign in")
+
+	// A form posted without its CSRF token is refused.
+	b.Fill("#login-email", adminEmail)
+	b.Fill("#login-password", password)
+	b.Submit("form[action='/admin/login'] button[type=submit]")
+	b.Open("/admin/stores")
+	b.Run("drop the token", chromedp.Evaluate[chromedp.Void](`document.querySelector("form[action='/admin/stores'] input[name=_csrf]").remove()`))
+	b.Fill("#new-store-name", "Forged")
+	b.Submit("form[action='/admin/stores'] button[type=submit]")
+	b.ExpectText("h1", "This form has expired")
+	b.Shot("csrf")
+	if n := e.count("stores"); n != 0 {
+		t.Fatalf("a form without its token created %d stores", n)
+	}
+}
