@@ -1,0 +1,188 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// endpoint is one load test: a name and a wrk script that builds its
+// requests. Any answer outside 2xx counts as an error.
+type endpoint struct {
+	name   string
+	script string
+}
+
+// endpoints builds the wrk scripts. POSTs name what they create after the
+// run's nonce, the wrk thread and a counter, so names never collide.
+func endpoints(token string, s seeded) []endpoint {
+	headers := fmt.Sprintf(`wrk.headers["Authorization"] = "Bearer %s"
+wrk.headers["Content-Type"] = "application/json"
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local n = 0
+`, token)
+	randomPath := func(prefix string, ids []int64) string {
+		return headers + fmt.Sprintf(`local ids = {%s}
+request = function() return wrk.format("GET", "%s" .. ids[math.random(#ids)]) end
+`, joinIDs(ids), prefix)
+	}
+	fixedPath := func(path string) string {
+		return headers + fmt.Sprintf("request = function() return wrk.format(\"GET\", %q) end\n", path)
+	}
+	post := func(path, bodyFormat string) string {
+		return headers + fmt.Sprintf(`local stores = {%s}
+request = function()
+  n = n + 1
+  local body = string.format(%q, nonce, tid, n, stores[math.random(#stores)])
+  return wrk.format("POST", %q, nil, body)
+end
+`, joinIDs(s.storeIDs), bodyFormat, path)
+	}
+	return []endpoint{
+		{"GET /items/{id}", randomPath("/items/", s.itemIDs)},
+		{"GET /stores/{id}", randomPath("/stores/", s.storeIDs)},
+		{"GET /items?per_page=100", fixedPath("/items?per_page=100")},
+		{"GET /items?tag=…&min_price=…", fixedPath("/items?tag=" + s.tagName + "&min_price=10")},
+		{"POST /stores", post("/stores", `{"name": "Bench store %s-%d-%d"}`)},
+		{"POST /items", post("/items", `{"name": "Bench item %s-%d-%d", "price": 9.99, "store_id": %d}`)},
+	}
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// result summarises one endpoint's run.
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+// comparison pairs an endpoint with the SQL pgbench runs as its reference.
+type comparison struct {
+	endpoint  string
+	sql       string // the pgbench script
+	described string // what the script is, for the output
+	target    string // the lowest acceptable ratio
+}
+
+// round is one measurement of an endpoint and, where it has one, of its
+// database-alone reference right after.
+type round struct {
+	api result
+	tps float64 // pgbench transactions a second; 0 without a reference
+}
+
+func (r round) ratio() float64 {
+	if r.tps == 0 {
+		return 0
+	}
+	return r.api.rps / r.tps
+}
+
+// medianRound is the round with the median ratio (the middle one of an
+// odd number, the lower middle of an even one).
+func medianRound(rounds []round) round {
+	sorted := slices.Clone(rounds)
+	slices.SortFunc(sorted, func(a, b round) int { return cmp.Compare(a.ratio(), b.ratio()) })
+	return sorted[(len(sorted)-1)/2]
+}
+
+func totalErrors(rounds []round) int {
+	n := 0
+	for _, r := range rounds {
+		n += r.api.errors
+	}
+	return n
+}
+
+// attack drives one endpoint with wrk: a fixed number of connections, each
+// sending its next request as soon as the last one is answered. Non-2xx
+// answers and socket errors count as errors.
+func attack(base string, ep endpoint, d time.Duration) (result, error) {
+	// nonce keeps the names a POST run creates apart from earlier runs'.
+	script := fmt.Sprintf("nonce = %q\n", strings.ToLower(rand.Text()[:8])) + ep.script + `
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d\n", summary.requests, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status))
+end
+`
+	f, err := os.CreateTemp("", "bench-*.lua")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.Remove(f.Name())
+	f.WriteString(script)
+	f.Close()
+	out, err := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(connections), "-d", strconv.Itoa(int(d.Seconds()))+"s",
+		"--timeout", "10s", "-s", f.Name(), base).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk (install it with: apt-get install -y wrk): %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`RESULT (\d+) (\d+) (\d+) (\d+)`).FindSubmatch(out)
+	rps := regexp.MustCompile(`Requests/sec:\s+([\d.]+)`).FindSubmatch(out)
+	if m == nil || rps == nil {
+		return result{}, fmt.Errorf("unexpected wrk output:\n%s", out)
+	}
+	num := func(b []byte) int64 { n, _ := strconv.ParseInt(string(b), 10, 64); return n }
+	r := result{p50: time.Duration(num(m[2])) * time.Microsecond, p99: time.Duration(num(m[3])) * time.Microsecond, errors: int(num(m[4]))}
+	r.rps, _ = strconv.ParseFloat(string(rps[1]), 64)
+	return r, nil
+}
+
+// pgbench runs a script with prepared statements on the same number of
+// connections and returns transactions a second.
+func pgbench(dbURL, script string, d time.Duration) (float64, error) {
+	f, err := os.CreateTemp("", "bench-*.sql")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	f.WriteString(script)
+	f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", strconv.Itoa(connections), "-j", "2",
+		"-T", strconv.Itoa(int(d.Seconds())), "-f", f.Name(), dbURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench (install it with: apt-get install -y postgresql-client): %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`tps = ([\d.]+)`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no tps in pgbench output:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// itemReadSQL is what GET /items/{id} needs from the database: the token's
+// session and user check, then the item, its store and its tags.
+func itemReadSQL(s seeded) string {
+	// Items were seeded store by store, so an item's store follows from its id.
+	return fmt.Sprintf(`\set id random(%d, %d)
+\set sid (:id - %d) / %d + %d
+SELECT u.is_admin, EXISTS (SELECT 1 FROM sessions s WHERE s.id = 'BENCHMARKSID' AND s.user_id = u.id) AS live FROM users u WHERE u.id = 1;
+SELECT * FROM items WHERE items.id = :id LIMIT 1;
+SELECT * FROM stores WHERE stores.id = :sid;
+SELECT * FROM items_tags WHERE items_tags.item_id = :id;
+SELECT * FROM tags WHERE tags.id IN (SELECT tag_id FROM items_tags WHERE item_id = :id) ORDER BY id;
+`, s.itemIDs[0], s.itemIDs[len(s.itemIDs)-1], s.itemIDs[0], itemsPerStore, s.storeIDs[0])
+}
+
+// storeInsertSQL is the INSERT behind POST /stores.
+const storeInsertSQL = `INSERT INTO stores (name) VALUES ('pgbench ' || md5(random()::text)) RETURNING id;
+`
