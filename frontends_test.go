@@ -65,22 +65,27 @@ func call(t *testing.T, app *fiber.App, method, path, token, body string, header
 	return answer{resp.StatusCode, resp.Header, string(raw)}
 }
 
-// signInToPanel signs the admin in to the panel and returns its cookies.
-func signInToPanel(t *testing.T, app *fiber.App) http.Header {
+// panelSignIn opens the panel's sign-in page, as a browser would, and
+// posts its form as the admin.
+func panelSignIn(t *testing.T, app *fiber.App) answer {
 	t.Helper()
 	page := call(t, app, "GET", "/admin/login", "", "", nil)
-	cookies := http.Header{}
+	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	var csrf string
 	for _, c := range (&http.Response{Header: page.header}).Cookies() {
-		cookies.Add("Cookie", c.Name+"="+c.Value)
+		header.Add("Cookie", c.Name+"="+c.Value)
 		if c.Name == "admin_csrf" {
 			csrf = c.Value
 		}
 	}
 	form := url.Values{"email": {"admin@example.com"}, "password": {"correct horse"}, "_csrf": {csrf}}
-	header := cookies.Clone()
-	header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r := call(t, app, "POST", "/admin/login", "", form.Encode(), header)
+	return call(t, app, "POST", "/admin/login", "", form.Encode(), header)
+}
+
+// signInToPanel signs the admin in to the panel and returns its cookies.
+func signInToPanel(t *testing.T, app *fiber.App) http.Header {
+	t.Helper()
+	r := panelSignIn(t, app)
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("panel sign-in: %d %.300s", r.status, r.body)
 	}
@@ -156,17 +161,7 @@ func TestAdminSignInSharesTheAPIRateLimit(t *testing.T) {
 			t.Fatalf("wrong password: %d", r.status)
 		}
 	}
-	page := call(t, app, "GET", "/admin/login", "", "", nil)
-	cookies := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	var csrf string
-	for _, c := range (&http.Response{Header: page.header}).Cookies() {
-		cookies.Add("Cookie", c.Name+"="+c.Value)
-		if c.Name == "admin_csrf" {
-			csrf = c.Value
-		}
-	}
-	form := url.Values{"email": {"admin@example.com"}, "password": {"correct horse"}, "_csrf": {csrf}}
-	r := call(t, app, "POST", "/admin/login", "", form.Encode(), cookies)
+	r := panelSignIn(t, app)
 	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many attempts") || r.header.Get("Retry-After") == "" {
 		t.Fatalf("the panel past the shared budget: %d %.200s", r.status, r.body)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,7 +189,7 @@ func TestDevelopmentKeyWarning(t *testing.T) {
 	})
 }
 
-// appOn is the API on db, as a running server would serve it.
+// appOn is the app on db, as a running server would serve it.
 func appOn(t *testing.T, db *testdb.DB) (do func(method, path, token string, body any) (int, map[string]any)) {
 	t.Helper()
 	cfg, err := config.Load(envFrom(map[string]string{"BCRYPT_COST": "4", "AUTH_RATE_LIMIT": "0", "JWT_SECRET_KEY": strongKey}))
@@ -200,29 +199,20 @@ func appOn(t *testing.T, db *testdb.DB) (do func(method, path, token string, bod
 	app, _ := newApp(db.Gorm, db.Dialect, blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return func(method, path, token string, body any) (int, map[string]any) {
 		t.Helper()
-		var reader io.Reader
+		raw := ""
 		if body != nil {
-			raw, err := json.Marshal(body)
+			b, err := json.Marshal(body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			reader = bytes.NewReader(raw)
+			raw = string(b)
 		}
-		req := httptest.NewRequest(method, path, reader)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := app.Test(req, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		r := call(t, app, method, path, token, raw, nil)
 		var out map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil {
 			t.Fatalf("%s %s: body is not a JSON object: %v", method, path, err)
 		}
-		return resp.StatusCode, out
+		return r.status, out
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/models"
 	"strconv"
@@ -300,7 +301,7 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 	})
 	t.Run("expired or forged", func(t *testing.T) {
 		e := newEnv(t)
-		sid := decodeClaims(t, e.adminSession().cookies["admin_session"])["sid"]
+		sid := apptest.DecodeClaims(t, e.adminSession().cookies["admin_session"])["sid"]
 		sign := func(key []byte, claims jwt.MapClaims) string {
 			s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 			if err != nil {
@@ -350,7 +351,7 @@ func TestAdminSignOutRevokesTheSession(t *testing.T) {
 	}
 	expectHTML(t, a.get("/admin/login"), http.StatusOK, "Signed out.")
 	var n int64
-	e.DB.Gorm.Table("sessions").Where("id = ?", decodeClaims(t, session)["sid"]).Count(&n)
+	e.DB.Gorm.Table("sessions").Where("id = ?", apptest.DecodeClaims(t, session)["sid"]).Count(&n)
 	if n != 0 {
 		t.Fatal("the panel's session outlived sign-out")
 	}
@@ -845,7 +846,7 @@ func TestAdminOverPlainHTTPSaysHTTPSIsNeeded(t *testing.T) {
 	if strings.Contains(string(r.Body), "This form has expired") {
 		t.Error("the refusal blames an expired form")
 	}
-	line := logs.single(t, "admin form refused: CSRF check failed")
+	line := logs.Single(t, "admin form refused: CSRF check failed")
 	if line["level"] != "WARN" || line["reason"] != "the browser sent no CSRF cookie" {
 		t.Errorf("refusal logged as %v", line)
 	}
@@ -896,7 +897,7 @@ func TestAdminLogsWhyACSRFCheckFailed(t *testing.T) {
 				form["_csrf"] = nil
 			}
 			expectHTML(t, a.post("/admin/stores", form), http.StatusForbidden, "This form has expired")
-			line := logs.single(t, "admin form refused: CSRF check failed")
+			line := logs.Single(t, "admin form refused: CSRF check failed")
 			if line["level"] != "WARN" || line["reason"] != tc.reason {
 				t.Errorf("logged %v, want WARN with reason %q", line, tc.reason)
 			}

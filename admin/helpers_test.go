@@ -1,25 +1,21 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/golang-jwt/jwt/v5"
 
 	"stores-api/admin"
 	"stores-api/blocklist"
 	"stores-api/config"
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/middleware"
 	"stores-api/models"
@@ -48,7 +44,7 @@ type testEnv struct {
 	Data     *models.Models
 	Sessions *blocklist.Sessions
 	Config   config.Config
-	logs     *logLines
+	logs     *apptest.Logs
 }
 
 func newEnv(t testing.TB) *testEnv { return newEnvWith(t, nil) }
@@ -82,8 +78,8 @@ func buildEnv(t testing.TB, db *testdb.DB, vars map[string]string, dbTimeout tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logLines{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &apptest.Logs{}
+	log := logs.Logger()
 	e := &testEnv{t: t, DB: db, Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm),
 		Config: cfg, logs: logs}
 	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DBTimeout: dbTimeout})
@@ -229,67 +225,10 @@ func (e *testEnv) count(table string) int64 {
 	return n
 }
 
-// logLines captures what the app logs, as decoded JSON lines.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
 // captureLogs returns what the app logs from now on.
-func captureLogs(e *testEnv) *logLines {
-	e.logs.mu.Lock()
-	e.logs.buf.Reset()
-	e.logs.mu.Unlock()
+func captureLogs(e *testEnv) *apptest.Logs {
+	e.logs.Reset()
 	return e.logs
-}
-
-// take returns every line whose msg is msg, and forgets the buffer.
-func (l *logLines) take(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v\n%s", err, line)
-		}
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	l.buf.Reset()
-	return out
-}
-
-// single expects exactly one line with msg.
-func (l *logLines) single(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	lines := l.take(t, msg)
-	if len(lines) != 1 {
-		t.Fatalf("%d %q log lines, want 1: %v", len(lines), msg, lines)
-	}
-	return lines[0]
-}
-
-// decodeClaims reads a cookie's JWT claims without verifying them: the
-// tests look at what the panel issued.
-func decodeClaims(t testing.TB, token string) jwt.MapClaims {
-	t.Helper()
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		t.Fatalf("issued token does not parse: %v", err)
-	}
-	return claims
 }
 
 // timeIn is hours from now.

@@ -256,12 +256,7 @@ func (c ItemChanges) columns() map[string]any {
 
 // lockItem reads an item's row and locks it until the transaction ends.
 func lockItem(tx *gorm.DB, id int64) (Item, error) {
-	var item Item
-	err := forUpdate(tx).Take(&item, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return item, ErrItemNotFound
-	}
-	return item, err
+	return take[Item](forUpdate(tx), id, ErrItemNotFound)
 }
 
 // Delete deletes an item; its links cascade.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"database/sql"
+	"errors"
 
 	"gorm.io/gorm"
 )
@@ -38,6 +39,16 @@ func insertReturningID(db *gorm.DB, query string, args ...any) (int64, error) {
 		err = translator.Translate(err)
 	}
 	return id, err
+}
+
+// take reads the row of T with primary key id, or answers notFound.
+func take[T any](db *gorm.DB, id int64, notFound error) (T, error) {
+	var row T
+	err := db.Take(&row, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, notFound
+	}
+	return row, err
 }
 
 // nullableItem holds the item columns of a row that may have none: a store

@@ -41,22 +41,12 @@ func (s Tags) Get(ctx context.Context, id int64) (Tag, error) {
 }
 
 func getTag(db *gorm.DB, id int64) (Tag, error) {
-	var tag Tag
-	err := withStoreAndItems(db).Take(&tag, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return tag, ErrTagNotFound
-	}
-	return tag, err
+	return take[Tag](withStoreAndItems(db), id, ErrTagNotFound)
 }
 
 // Plain reads a tag without its store and items.
 func (s Tags) Plain(ctx context.Context, id int64) (Tag, error) {
-	var tag Tag
-	err := s.db.WithContext(ctx).Take(&tag, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return tag, ErrTagNotFound
-	}
-	return tag, err
+	return take[Tag](s.db.WithContext(ctx), id, ErrTagNotFound)
 }
 
 // Create adds a tag to a store and reads it back. The foreign key, not a
@@ -100,11 +90,7 @@ func (s Tags) Rename(ctx context.Context, id int64, name string) (Tag, error) {
 // after the other, and a tag never loses a link it just gained.
 func (s Tags) Delete(ctx context.Context, id int64) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var tag Tag
-		if err := forUpdate(tx).Take(&tag, id).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrTagNotFound
-			}
+		if _, err := take[Tag](forUpdate(tx), id, ErrTagNotFound); err != nil {
 			return err
 		}
 		var links int64

@@ -72,12 +72,7 @@ func (s Users) Authenticate(ctx context.Context, email, password string) (User, 
 
 // Get reads an account.
 func (s Users) Get(ctx context.Context, id int64) (User, error) {
-	var user User
-	err := s.db.WithContext(ctx).Take(&user, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return user, ErrUserNotFound
-	}
-	return user, err
+	return take[User](s.db.WithContext(ctx), id, ErrUserNotFound)
 }
 
 // ByEmail reads the account with this (normalized) email.

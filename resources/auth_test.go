@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"stores-api/internal/apptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,17 +89,6 @@ func with(claims jwt.MapClaims, name string, value any) jwt.MapClaims {
 	out := without(claims, name)
 	out[name] = value
 	return out
-}
-
-// decodeClaims reads a token's claims without verifying it: the tests look
-// at what the app issued.
-func decodeClaims(t testing.TB, token string) jwt.MapClaims {
-	t.Helper()
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		t.Fatalf("issued token does not parse: %v", err)
-	}
-	return claims
 }
 
 // withHeader sends GET path with a raw Authorization header ("" sends none).
@@ -186,8 +176,8 @@ func TestIssuedClaims(t *testing.T) {
 	if body["token_type"] != "Bearer" || body["expires_in"] != float64(600) {
 		t.Fatalf("token_type/expires_in = %v/%v, want Bearer/600", body["token_type"], body["expires_in"])
 	}
-	access := decodeClaims(t, body["access_token"].(string))
-	refresh := decodeClaims(t, body["refresh_token"].(string))
+	access := apptest.DecodeClaims(t, body["access_token"].(string))
+	refresh := apptest.DecodeClaims(t, body["refresh_token"].(string))
 
 	check := func(name string, c jwt.MapClaims, tokenType string, fresh bool, ttl time.Duration) {
 		t.Helper()
@@ -224,7 +214,7 @@ func TestIssuedClaims(t *testing.T) {
 	// is_admin is in every access token, false included.
 	e.register(userEmail)
 	userAccess, _ := e.login(userEmail)
-	if v, ok := decodeClaims(t, userAccess)["is_admin"]; !ok || v != false {
+	if v, ok := apptest.DecodeClaims(t, userAccess)["is_admin"]; !ok || v != false {
 		t.Errorf("a user's access token: is_admin = %v (present %t), want false", v, ok)
 	}
 
@@ -234,12 +224,12 @@ func TestIssuedClaims(t *testing.T) {
 	if len(refreshed) != 2 {
 		t.Errorf("refresh answered %s, want only access_token and refresh_token", r.Body)
 	}
-	refreshedAccess := decodeClaims(t, refreshed["access_token"].(string))
+	refreshedAccess := apptest.DecodeClaims(t, refreshed["access_token"].(string))
 	check("refreshed access", refreshedAccess, "access", false, 10*time.Minute)
 	if refreshedAccess["is_admin"] != true || refreshedAccess["sid"] != access["sid"] {
 		t.Errorf("refreshed access token: is_admin/sid = %v/%v, want true/%v", refreshedAccess["is_admin"], refreshedAccess["sid"], access["sid"])
 	}
-	check("refreshed refresh", decodeClaims(t, refreshed["refresh_token"].(string)), "refresh", false, 48*time.Hour)
+	check("refreshed refresh", apptest.DecodeClaims(t, refreshed["refresh_token"].(string)), "refresh", false, 48*time.Hour)
 }
 
 // TestTokenExpiresAfterTTL uses a real short lifetime rather than a minted
@@ -319,7 +309,7 @@ func TestRefreshRotation(t *testing.T) {
 	r = e.do("POST", "/refresh", nil, next)
 	expect(t, r, http.StatusOK)
 	last := r.JSON(t)
-	if a, b := decodeClaims(t, refresh)["sid"], decodeClaims(t, last["access_token"].(string))["sid"]; a != b || a == "" {
+	if a, b := apptest.DecodeClaims(t, refresh)["sid"], apptest.DecodeClaims(t, last["access_token"].(string))["sid"]; a != b || a == "" {
 		t.Fatalf("sid %v after login, %v after two refreshes: want one session", a, b)
 	}
 	expect(t, e.do("GET", "/stores", nil, last["access_token"].(string)), http.StatusOK)

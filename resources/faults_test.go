@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/migrations"
 	"stores-api/models"
@@ -219,7 +220,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	t.Cleanup(func() { models.Close(db) })
 
 	const dbTimeout = time.Second
-	e := buildEnv(t, &testdb.DB{Gorm: db, Dialect: models.Postgres, URL: u.String()}, mustConfig(t, nil), dbTimeout, &logLines{})
+	e := buildEnv(t, &testdb.DB{Gorm: db, Dialect: models.Postgres, URL: u.String()}, mustConfig(t, nil), dbTimeout, &apptest.Logs{})
 	token := e.adminToken()
 	storeID := e.mustCreateStore("Before the outage")
 	logs := captureLogs(e)
@@ -312,7 +313,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	})
 
 	// An outage is logged as a warning per request, never as a 500.
-	if errs := logs.take(t, "request failed"); len(errs) > 0 {
+	if errs := logs.Take(t, "request failed"); len(errs) > 0 {
 		t.Errorf("outage logged as failures: %v", errs)
 	}
 }

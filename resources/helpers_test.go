@@ -17,6 +17,7 @@ import (
 
 	"stores-api/blocklist"
 	"stores-api/config"
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/middleware"
 	"stores-api/models"
@@ -44,8 +45,8 @@ type testEnv struct {
 	Sessions *blocklist.Sessions
 	Config   config.Config
 	Stack    *middleware.Stack
-	logs     *logLines // everything the app logs, as production writes it
-	admin    string    // cached access tokens
+	logs     *apptest.Logs // everything the app logs, as production writes it
+	admin    string        // cached access tokens
 	user     string
 }
 
@@ -72,15 +73,15 @@ func newEnvWith(t testing.TB, vars map[string]string) *testEnv {
 // sharing the first one's database, as a replica would.
 func newEnvOn(t testing.TB, db *testdb.DB, vars map[string]string) *testEnv {
 	t.Helper()
-	return buildEnv(t, db, mustConfig(t, vars), 0, &logLines{})
+	return buildEnv(t, db, mustConfig(t, vars), 0, &apptest.Logs{})
 }
 
 // buildEnv builds the API as main does, on db, with its log written to
 // logs, in JSON as in production, and the database work of a request
 // bounded by dbTimeout (zero: the default).
-func buildEnv(t testing.TB, db *testdb.DB, cfg config.Config, dbTimeout time.Duration, logs *logLines) *testEnv {
+func buildEnv(t testing.TB, db *testdb.DB, cfg config.Config, dbTimeout time.Duration, logs *apptest.Logs) *testEnv {
 	t.Helper()
-	log := logs.logger()
+	log := logs.Logger()
 	sqlDB, err := db.Gorm.DB()
 	if err != nil {
 		t.Fatal(err)

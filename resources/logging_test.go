@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/models"
 )
 
 // newCapturingEnv is the app on a fresh database, with everything it logs,
 // the SQL logger's lines included, captured as production writes them.
-func newCapturingEnv(t *testing.T, vars map[string]string) (*testEnv, *logLines) {
+func newCapturingEnv(t *testing.T, vars map[string]string) (*testEnv, *apptest.Logs) {
 	t.Helper()
 	db := testdb.Open(t)
 	cfg := mustConfig(t, vars)
-	logs := &logLines{}
-	log := logs.logger()
+	logs := &apptest.Logs{}
+	log := logs.Logger()
 	target, err := models.ParseURL(db.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +46,8 @@ func TestClientMistakesAreNotErrors(t *testing.T) {
 	ended, refresh := e.login(adminEmail)
 	r := e.do("POST", "/refresh", nil, refresh)
 	expect(t, r, http.StatusOK)
-	sid := decodeClaims(t, admin)["sid"].(string)
-	logs.take(t, "")
+	sid := apptest.DecodeClaims(t, admin)["sid"].(string)
+	logs.Take(t, "")
 
 	mistakes := []struct {
 		method, path string
@@ -67,7 +68,7 @@ func TestClientMistakesAreNotErrors(t *testing.T) {
 	for _, m := range mistakes {
 		expectError(t, e.do(m.method, m.path, m.body, m.token), m.status, "")
 		var levels []string
-		all := logs.all(t)
+		all := logs.Take(t, "")
 		for _, line := range all {
 			levels = append(levels, line["level"].(string)+" "+line["msg"].(string))
 		}
@@ -79,7 +80,7 @@ func TestClientMistakesAreNotErrors(t *testing.T) {
 			t.Errorf("the access log line of a replayed refresh token has no note: %v", all[0])
 		}
 		for _, secret := range []string{"SQL executed", "sql", "taken name", "secret-tag-text", sid, adminEmail} {
-			if logs.lastContains(secret) {
+			if logs.LastContains(secret) {
 				t.Errorf("%s %s: the log shows %q", m.method, m.path, secret)
 			}
 		}
@@ -97,9 +98,9 @@ func TestSlowStatementsAreLoggedWithoutValues(t *testing.T) {
 	access, _ := e.login(email)
 	storeID := e.mustCreateStore("Slow Store")
 	expect(t, e.do("GET", fmt.Sprint("/stores/", storeID), nil, access), http.StatusOK)
-	sid := decodeClaims(t, access)["sid"].(string)
+	sid := apptest.DecodeClaims(t, access)["sid"].(string)
 
-	lines := logs.take(t, "SQL executed")
+	lines := logs.Take(t, "SQL executed")
 	var sawInsert, sawGuard bool
 	for _, line := range lines {
 		trace, _ := line["trace"].(map[string]any)

@@ -3,16 +3,14 @@ package resources_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"stores-api/internal/apptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,64 +18,11 @@ import (
 	"gorm.io/gorm"
 )
 
-// logLines captures what the app logs, as decoded JSON lines.
-type logLines struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	last string // the text all returned last
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// logger writes to l in JSON, as production does, at every level.
-func (l *logLines) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // captureLogs returns what the app logs from now on, in JSON as in
 // production.
-func captureLogs(e *testEnv) *logLines {
-	e.logs.mu.Lock()
-	e.logs.buf.Reset()
-	e.logs.mu.Unlock()
+func captureLogs(e *testEnv) *apptest.Logs {
+	e.logs.Reset()
 	return e.logs
-}
-
-// take returns every line whose msg is msg ("" for every line), and
-// forgets the buffer.
-func (l *logLines) take(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v\n%s", err, line)
-		}
-		if msg == "" || m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	l.buf.Reset()
-	return out
-}
-
-// single expects exactly one line with msg.
-func (l *logLines) single(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	lines := l.take(t, msg)
-	if len(lines) != 1 {
-		t.Fatalf("%d %q log lines, want 1: %v", len(lines), msg, lines)
-	}
-	return lines[0]
 }
 
 // raw sends a request through the app without the OpenAPI check of e.do,
@@ -172,7 +117,7 @@ func TestAccessLog(t *testing.T) {
 		req.Header.Set("X-Request-ID", "trace-42")
 		r := e.send(req)
 		expect(t, r, http.StatusOK)
-		line := logs.single(t, "request")
+		line := logs.Single(t, "request")
 		want := map[string]any{
 			"level": "INFO", "method": "GET", "route": "/stores/:id", "path": fmt.Sprintf("/stores/%d", storeID),
 			"status": float64(200), "bytes": float64(len(r.Body)), "request_id": "trace-42", "user_id": float64(userID),
@@ -189,7 +134,7 @@ func TestAccessLog(t *testing.T) {
 	t.Run("errors: final status, no user without a token", func(t *testing.T) {
 		r := e.do("GET", "/stores/1", nil, "")
 		expectError(t, r, http.StatusUnauthorized, "")
-		line := logs.single(t, "request")
+		line := logs.Single(t, "request")
 		if line["status"] != float64(401) || line["route"] != "/stores/:id" || line["bytes"] != float64(len(r.Body)) {
 			t.Errorf("line %v does not describe the 401 sent (%d bytes)", line, len(r.Body))
 		}
@@ -203,7 +148,7 @@ func TestAccessLog(t *testing.T) {
 	t.Run("no route: the raw path is not the route", func(t *testing.T) {
 		r := e.do("GET", "/no/such/thing", nil, "")
 		expectError(t, r, http.StatusNotFound, "")
-		line := logs.single(t, "request")
+		line := logs.Single(t, "request")
 		if line["route"] != "unmatched" || line["path"] != "/no/such/thing" || line["status"] != float64(404) {
 			t.Errorf("line %v", line)
 		}
@@ -235,7 +180,7 @@ func TestPanicRecovered(t *testing.T) {
 			if containsBytes(r.Body, "impossible") || containsBytes(r.Body, "goroutine") {
 				t.Errorf("the panic leaks to the client: %s", r.Body)
 			}
-			panicLine := logs.take(t, "panic recovered")
+			panicLine := logs.Take(t, "panic recovered")
 			if len(panicLine) != 1 {
 				t.Fatalf("%d panic log lines, want 1", len(panicLine))
 			}
@@ -438,7 +383,7 @@ func TestTrustedProxies(t *testing.T) {
 					t.Fatalf("login %d with X-Forwarded-For %q: %d, want %d", i+1, tc.forwarded[i], got, tc.want[i])
 				}
 			}
-			lines := logs.take(t, "request")
+			lines := logs.Take(t, "request")
 			if len(lines) != 3 {
 				t.Fatalf("%d access lines, want 3", len(lines))
 			}
@@ -466,20 +411,4 @@ func TestErrorsAreNotTheDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectError(t, r, http.StatusInternalServerError, "Internal server error.")
-}
-
-// all returns every line, and forgets the buffer.
-func (l *logLines) all(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	l.last = l.buf.String()
-	l.mu.Unlock()
-	return l.take(t, "")
-}
-
-// lastContains reports whether the lines all last returned contain s.
-func (l *logLines) lastContains(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.last, s)
 }

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
 	"stores-api/models"
 )
@@ -285,7 +286,7 @@ func newLoggedEnv(t *testing.T) (*testEnv, *queryLog) {
 	db := testdb.Open(t)
 	log := &queryLog{Interface: logger.Discard}
 	logged := &testdb.DB{Gorm: db.Gorm.Session(&gorm.Session{Logger: log}), Dialect: db.Dialect, URL: db.URL}
-	e := buildEnv(t, logged, mustConfig(t, nil), 0, &logLines{})
+	e := buildEnv(t, logged, mustConfig(t, nil), 0, &apptest.Logs{})
 	e.DB = db
 	return e, log
 }
