@@ -315,7 +315,9 @@ func TestAdminCommandErrors(t *testing.T) {
 		t.Fatal("a failed command changed a user")
 	}
 	var n int64
-	db.Gorm.Model(&models.User{}).Count(&n)
+	if err := db.Gorm.Model(&models.User{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Fatalf("%d users, want the commands to create none", n)
 	}

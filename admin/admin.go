@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/gofiber/fiber/v2"
@@ -43,7 +44,8 @@ type panel struct {
 	cfg      config.Config
 	log      *slog.Logger
 	validate *validator.Validate
-	csrfKey  []byte // signs CSRF tokens (csrf.go)
+	csrfKey  []byte           // signs CSRF tokens (csrf.go)
+	now      func() time.Time // the clock CSRF tokens expire by
 }
 
 // New builds the panel as an app to mount at Prefix. Every middleware of
@@ -51,7 +53,9 @@ type panel struct {
 // Next option): Fiber v2 runs a mounted app's middleware for every path
 // that merely starts with the prefix, such as /adminx or /administrator,
 // and those belong to the API, which answers them with its JSON 404.
-func New(d Deps) *fiber.App {
+func New(d Deps) *fiber.App { return newPanel(d, time.Now) }
+
+func newPanel(d Deps, now func() time.Time) *fiber.App {
 	a := &panel{
 		data:     d.Data,
 		sessions: d.Sessions,
@@ -59,6 +63,7 @@ func New(d Deps) *fiber.App {
 		log:      d.Log,
 		validate: schemas.NewValidator(),
 		csrfKey:  deriveKey(d.Config.JWTSecret, "stores-api admin csrf"),
+		now:      now,
 	}
 	r := fiber.New(fiber.Config{ErrorHandler: a.errorPage})
 	r.Use(panelOnly(panelHeaders))

@@ -284,7 +284,9 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 	t.Run("demoted", func(t *testing.T) {
 		e := newEnv(t)
 		a := e.adminSession()
-		e.Data.Users.SetAdmin(context.Background(), e.userID(adminEmail), false)
+		if err := e.Data.Users.SetAdmin(context.Background(), e.userID(adminEmail), false); err != nil {
+			t.Fatal(err)
+		}
 		expectHTML(t, a.get("/admin/stores"), http.StatusForbidden, "Admin access required", "Sign out")
 		expectHTML(t, a.post("/admin/stores", url.Values{"name": {"X"}}), http.StatusForbidden, "Admin access required")
 		if n := e.count("stores"); n != 0 {
@@ -295,7 +297,9 @@ func TestAdminChecksTheSessionOnEveryRequest(t *testing.T) {
 	t.Run("deleted", func(t *testing.T) {
 		e := newEnv(t)
 		a := e.adminSession()
-		e.Data.Users.Delete(context.Background(), e.userID(adminEmail))
+		if err := e.Data.Users.Delete(context.Background(), e.userID(adminEmail)); err != nil {
+			t.Fatal(err)
+		}
 		expectRedirect(t, a.get("/admin"), "/admin/login?next=%2Fadmin")
 		expectHTML(t, a.get("/admin/login"), http.StatusOK, "Your session has ended.")
 	})
@@ -351,7 +355,9 @@ func TestAdminSignOutRevokesTheSession(t *testing.T) {
 	}
 	expectHTML(t, a.get("/admin/login"), http.StatusOK, "Signed out.")
 	var n int64
-	e.DB.Gorm.Table("sessions").Where("id = ?", apptest.DecodeClaims(t, session)["sid"]).Count(&n)
+	if err := e.DB.Gorm.Table("sessions").Where("id = ?", apptest.DecodeClaims(t, session)["sid"]).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Fatal("the panel's session outlived sign-out")
 	}
@@ -460,7 +466,9 @@ func TestAdminChangesData(t *testing.T) {
 	expectRedirect(t, a.post("/admin/items/1/tags", url.Values{"tag_ids": {"2"}}), "/admin/items/1#tags")
 	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Tags saved: 0 tags linked, 1 unlinked.")
 	var linked []int64
-	e.DB.Gorm.Model(&models.ItemTag{}).Pluck("tag_id", &linked)
+	if err := e.DB.Gorm.Model(&models.ItemTag{}).Pluck("tag_id", &linked).Error; err != nil {
+		t.Fatal(err)
+	}
 	if len(linked) != 1 || linked[0] != 2 {
 		t.Fatalf("links %v, want [2]", linked)
 	}

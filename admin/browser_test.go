@@ -61,7 +61,9 @@ func TestAdminPanelInBrowser(t *testing.T) {
 	b.ExpectText("h1", "Apple")
 	b.ExpectText(".notice", "Item “Apple” created.")
 	var itemID int64
-	e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "Apple").Pluck("id", &itemID)
+	if err := e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "Apple").Pluck("id", &itemID).Error; err != nil {
+		t.Fatal(err)
+	}
 	if got := b.Value("#item-price"); got != "0.50" {
 		t.Fatalf("price field shows %q, want 0.50", got)
 	}

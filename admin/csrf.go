@@ -33,12 +33,13 @@ var errBadCSRF = errors.New("missing or invalid CSRF token")
 // would be refused by another.
 type csrfTokens struct {
 	key []byte
+	now func() time.Time
 }
 
 // newCSRFToken returns "<random>.<expiry>.<session>.<mac>" for the session
 // whose jti is given, "" when signed out.
-func newCSRFToken(key []byte, jti string) string {
-	body := rand.Text() + "." + strconv.FormatInt(time.Now().Add(csrfTTL).Unix(), 10) + "." + csrfSession(key, jti)
+func newCSRFToken(key []byte, jti string, now time.Time) string {
+	body := rand.Text() + "." + strconv.FormatInt(now.Add(csrfTTL).Unix(), 10) + "." + csrfSession(key, jti)
 	return body + "." + csrfMAC(key, body)
 }
 
@@ -56,7 +57,7 @@ func csrfSession(key []byte, jti string) string {
 
 // checkCSRFToken returns the session a token was issued for, if the token
 // is one we issued and it has not expired.
-func checkCSRFToken(key []byte, token string) (session string, ok bool) {
+func checkCSRFToken(key []byte, token string, now time.Time) (session string, ok bool) {
 	body, mac, ok := cutLast(token, ".")
 	if !ok || !hmac.Equal([]byte(mac), []byte(csrfMAC(key, body))) {
 		return "", false
@@ -64,7 +65,7 @@ func checkCSRFToken(key []byte, token string) (session string, ok bool) {
 	rest, session, _ := cutLast(body, ".")
 	_, expiry, _ := cutLast(rest, ".")
 	exp, err := strconv.ParseInt(expiry, 10, 64)
-	if err != nil || time.Now().Unix() >= exp {
+	if err != nil || now.Unix() >= exp {
 		return "", false
 	}
 	return session, true
@@ -74,7 +75,7 @@ func checkCSRFToken(key []byte, token string) (session string, ok bool) {
 // value means yes. Whether it belongs to the request's session is checked
 // before, by matchCSRFToSession, which can see the request.
 func (t csrfTokens) Get(token string) ([]byte, error) {
-	if _, ok := checkCSRFToken(t.key, token); !ok {
+	if _, ok := checkCSRFToken(t.key, token, t.now()); !ok {
 		return nil, nil
 	}
 	return []byte{1}, nil
@@ -103,7 +104,7 @@ func (csrfTokens) Close() error { return nil }
 func (a *panel) matchCSRFToSession(c *fiber.Ctx) {
 	jti := a.sessionJTI(c)
 	cookie := c.Cookies(csrfCookie)
-	session, ok := checkCSRFToken(a.csrfKey, cookie)
+	session, ok := checkCSRFToken(a.csrfKey, cookie, a.now())
 	switch {
 	case ok && session == csrfSession(a.csrfKey, jti):
 		return
@@ -117,7 +118,7 @@ func (a *panel) matchCSRFToSession(c *fiber.Ctx) {
 	c.Request().Header.DelCookie(csrfCookie)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
-		c.Request().Header.SetCookie(csrfCookie, newCSRFToken(a.csrfKey, jti))
+		c.Request().Header.SetCookie(csrfCookie, newCSRFToken(a.csrfKey, jti, a.now()))
 	}
 }
 
@@ -126,8 +127,8 @@ func (a *panel) matchCSRFToSession(c *fiber.Ctx) {
 // refuse the old token from now on anyway; this spares the next page a
 // round of replacing it.
 func (a *panel) renewCSRF(c *fiber.Ctx, jti string) {
-	token := newCSRFToken(a.csrfKey, jti)
-	c.Cookie(a.cookie(c, csrfCookie, token, time.Now().Add(csrfTTL)))
+	token := newCSRFToken(a.csrfKey, jti, a.now())
+	c.Cookie(a.cookie(c, csrfCookie, token, a.now().Add(csrfTTL)))
 	c.Locals(localsCSRF, token)
 }
 
@@ -187,8 +188,8 @@ func (a *panel) csrfProtection() fiber.Handler {
 			// matchCSRFToSession hands every safe request a valid token of
 			// its session, so the middleware never needs to make one; if
 			// it did, a signed-out token is the harmless choice.
-			KeyGenerator: func() string { return newCSRFToken(a.csrfKey, "") },
-			Storage:      csrfTokens{key: a.csrfKey},
+			KeyGenerator: func() string { return newCSRFToken(a.csrfKey, "", a.now()) },
+			Storage:      csrfTokens{key: a.csrfKey, now: a.now},
 			ContextKey:   localsCSRF,
 			ErrorHandler: a.refuseCSRF,
 		})

@@ -308,7 +308,9 @@ func TestConcurrentLinkAndDelete(t *testing.T) {
 			t.Fatalf("round %d: link %v, delete %v: want exactly one to win", round, linkErr, deleteErr)
 		}
 		var links int64
-		db.Gorm.Table("items_tags").Where("tag_id = ?", tag.ID).Count(&links)
+		if err := db.Gorm.Table("items_tags").Where("tag_id = ?", tag.ID).Count(&links).Error; err != nil {
+			t.Fatal(err)
+		}
 		if deleted && links != 0 {
 			t.Fatalf("round %d: the tag was deleted with %d links left", round, links)
 		}

@@ -295,6 +295,17 @@ func (e *testEnv) count(table string) int64 {
 
 func containsBytes(b []byte, s string) bool { return strings.Contains(string(b), s) }
 
+// priceLiteral is the price of an item body as its JSON text, exactly as
+// sent: 5, not 5.00; 19.99, not 19.990000000000002.
+func priceLiteral(t testing.TB, body []byte) string {
+	t.Helper()
+	var item struct{ Price json.RawMessage }
+	if err := json.Unmarshal(body, &item); err != nil || item.Price == nil {
+		t.Fatalf("no price in %s: %v", body, err)
+	}
+	return string(item.Price)
+}
+
 // listen serves the app on a real loopback listener until the test ends
 // and returns its base URL.
 func (e *testEnv) listen() string {

@@ -37,12 +37,14 @@ func TestItemPricesAreExact(t *testing.T) {
 		if want == "" {
 			want = price
 		}
-		if !containsBytes(got.Body, `"price":`+want) {
-			t.Errorf("price %s encoded as %s, want %s", price, got.Body, want)
+		if literal := priceLiteral(t, got.Body); literal != want {
+			t.Errorf("price %s encoded as %s, want exactly %s", price, literal, want)
 		}
 	}
 	var cents int64
-	e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "item0").Pluck("price_cents", &cents)
+	if err := e.DB.Gorm.Model(&models.Item{}).Where("name = ?", "item0").Pluck("price_cents", &cents).Error; err != nil {
+		t.Fatal(err)
+	}
 	if cents != 1999 {
 		t.Errorf("19.99 stored as %d cents", cents)
 	}

@@ -135,6 +135,7 @@ func TestConcurrentCreateSameStore(t *testing.T) {
 	var created, conflicts atomic.Int32
 	var wg sync.WaitGroup
 	statuses := make(chan int, clients)
+	start := make(chan struct{})
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(i int) {
@@ -143,10 +144,15 @@ func TestConcurrentCreateSameStore(t *testing.T) {
 			if i%2 == 1 {
 				name = "RUSH" // case-insensitively the same
 			}
-			r := e.do("POST", "/stores", map[string]any{"name": name}, token)
+			<-start
+			r, err := e.raw(request("POST", "/stores", fmt.Sprintf(`{"name": %q}`, name), token))
+			if err != nil {
+				t.Error(err)
+			}
 			statuses <- r.Status
 		}(i)
 	}
+	close(start)
 	wg.Wait()
 	close(statuses)
 	for s := range statuses {

@@ -158,17 +158,25 @@ func TestLinkAndDeleteTagRace(t *testing.T) {
 	for round := 0; round < 15; round++ {
 		tagID := e.mustCreateTag(storeID, fmt.Sprint("tag", round))
 		var link, del response
+		var linkErr, delErr error
 		var wg sync.WaitGroup
+		start := make(chan struct{})
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			link = e.do("POST", fmt.Sprintf("/items/%d/tags", itemID), map[string]any{"tag_ids": []int64{tagID}}, admin)
+			<-start
+			link, linkErr = e.raw(request("POST", fmt.Sprintf("/items/%d/tags", itemID), fmt.Sprintf(`{"tag_ids": [%d]}`, tagID), admin))
 		}()
 		go func() {
 			defer wg.Done()
-			del = e.do("DELETE", fmt.Sprintf("/tags/%d", tagID), nil, admin)
+			<-start
+			del, delErr = e.raw(request("DELETE", fmt.Sprintf("/tags/%d", tagID), "", admin))
 		}()
+		close(start)
 		wg.Wait()
+		if linkErr != nil || delErr != nil {
+			t.Fatalf("round %d: %v, %v", round, linkErr, delErr)
+		}
 		switch {
 		case link.Status == http.StatusOK && del.Status == http.StatusConflict:
 		case link.Status == http.StatusUnprocessableEntity && del.Status == http.StatusOK:

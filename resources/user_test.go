@@ -113,7 +113,9 @@ func TestRegister(t *testing.T) {
 			expectError(t, r, http.StatusConflict, "A user with that email already exists.")
 		}
 		var n int64
-		e.DB.Gorm.Table("users").Where("email = ?", "dup@example.com").Count(&n)
+		if err := e.DB.Gorm.Table("users").Where("email = ?", "dup@example.com").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Fatalf("%d users with the email, want 1", n)
 		}
@@ -172,7 +174,9 @@ func TestRegister(t *testing.T) {
 
 	t.Run("no user was created by an invalid request", func(t *testing.T) {
 		var emails []string
-		e.DB.Gorm.Table("users").Order("email").Pluck("email", &emails)
+		if err := e.DB.Gorm.Table("users").Order("email").Pluck("email", &emails).Error; err != nil {
+			t.Fatal(err)
+		}
 		want := 2 + 1 + len(valid) // mixed.case, dup, the 254-character one, the valid ones
 		if len(emails) != want {
 			t.Fatalf("users %v, want %d", emails, want)

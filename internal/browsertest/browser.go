@@ -70,13 +70,25 @@ func New(t *testing.T, base string) *Browser {
 		cancelCtx()
 		cancelAlloc()
 	})
-	// The first action starts the browser, which lives as long as ctx: it
-	// must not run under a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", chromiumPath, err)
+	// The first action starts the browser, which lives as long as ctx, so
+	// it cannot run under a context with a timeout: the wait for it has
+	// one of its own instead, so a browser that hangs fails the test
+	// plainly rather than at the test binary's ten-minute limit.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("starting %s: %v", chromiumPath, err)
+		}
+	case <-time.After(startTimeout):
+		t.Fatalf("%s did not start within %s", chromiumPath, startTimeout)
 	}
 	return b
 }
+
+// startTimeout bounds how long Chromium may take to start.
+const startTimeout = 60 * time.Second
 
 // Run runs browser actions and stops the test on failure, with a
 // screenshot of where the browser was.
@@ -96,15 +108,17 @@ func (b *Browser) Open(path string) {
 	b.Run("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// Submit clicks a submit button and waits for the page it leads to. The
-// old page is marked first, so the wait cannot be satisfied by it.
+// Submit clicks a submit button and waits until the page it leads to has
+// loaded (after the POST and its redirect), so what is read next comes
+// from that page, whole.
 func (b *Browser) Submit(button string) {
 	b.t.Helper()
-	b.Run("submit "+button,
-		chromedp.Evaluate[chromedp.Void](`document.body.dataset.stale = "1"`),
-		chromedp.Click(chromedp.CSS(button)),
-		chromedp.WaitReady(chromedp.CSS("body:not([data-stale])")),
-	)
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
+		b.Shot("failure")
+		b.t.Fatalf("submit %s: %v", button, err)
+	}
 }
 
 // Fill replaces the value of an input by typing into it, as a person
@@ -130,19 +144,32 @@ func Get[T any](b *Browser, what string, action chromedp.Action[T]) T {
 	return v
 }
 
-// Text is the visible text of the first element matching sel.
+// innerText reads the visible text of the first element matching sel in
+// one evaluation, "" when there is none: no node id is kept between
+// finding the element and reading it, so a page that replaces its DOM
+// meanwhile cannot break the read.
+func innerText(sel string) string {
+	return fmt.Sprintf(`((document.querySelector(%q) || {}).innerText || "")`, sel)
+}
+
+// Text is the visible text of the first element matching sel, with its
+// white space folded, once the element is there.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	s := Get(b, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+	s := Get(b, "read "+sel, chromedp.Poll[string](innerText(sel), chromedp.WithPollingTimeout(10*time.Second)))
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// ExpectText fails unless the element's text contains want.
+// ExpectText fails unless the element's text comes to contain want.
 func (b *Browser) ExpectText(sel, want string) {
 	b.t.Helper()
-	if got := b.Text(sel); !strings.Contains(got, want) {
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	check := fmt.Sprintf(`%s.replace(/\s+/g, " ").includes(%q)`, innerText(sel), want)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](check, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](innerText(sel)))
 		b.Shot("failure")
-		b.t.Fatalf("%s shows %q, want it to contain %q", sel, got, want)
+		b.t.Fatalf("%s shows %q, want it to contain %q", sel, strings.Join(strings.Fields(got), " "), want)
 	}
 }
 
