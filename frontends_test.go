@@ -18,6 +18,7 @@ import (
 	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/testdb"
+	"stores-api/models"
 )
 
 // wholeApp is the app serve builds, on a fresh database.
@@ -32,7 +33,7 @@ func wholeApp(t *testing.T, vars map[string]string) *fiber.App {
 		t.Fatal(err)
 	}
 	db := testdb.Open(t)
-	app, _ := newApp(db.Gorm, db.Dialect, blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, _ := newApp(db.Gorm, db.Dialect, models.New(db.Gorm, cfg.BcryptCost), blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return app
 }
 

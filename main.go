@@ -97,9 +97,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.UsingDevSecret {
 		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
 	}
-	sessions := blocklist.New(db)
-	go sessions.PruneEvery(ctx, time.Hour, log)
-	app, stack := newApp(db, target.Dialect, sessions, cfg, log)
+	data, sessions := models.New(db, cfg.BcryptCost), blocklist.New(db)
+	go pruneEvery(ctx, time.Hour, log, map[string]pruner{
+		"expired sessions":         sessions.Prune,
+		"expired idempotency keys": data.IdempotencyKeys.Prune,
+	})
+	app, stack := newApp(db, target.Dialect, data, sessions, cfg, log)
 	if handler := stack.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, handler, log)
 		if err != nil {
@@ -133,14 +136,37 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // newApp builds the service on db: the middleware both front ends share,
 // the data layer, the JSON API, and the admin panel mounted on it.
-func newApp(db *gorm.DB, dialect string, sessions *blocklist.Sessions, cfg config.Config, log *slog.Logger) (*fiber.App, *middleware.Stack) {
+func newApp(db *gorm.DB, dialect string, data *models.Models, sessions *blocklist.Sessions, cfg config.Config,
+	log *slog.Logger) (*fiber.App, *middleware.Stack) {
 	sqlDB, _ := db.DB()
 	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect})
-	data := models.New(db, cfg.BcryptCost)
 	app := resources.New(resources.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log, Stack: stack})
 	app.Mount(admin.Prefix, admin.New(admin.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log,
 		SignInLimit: stack.SignInLimit()}))
 	return app, stack
+}
+
+// pruner deletes what expired before now, and says how much.
+type pruner func(ctx context.Context, now time.Time) (int64, error)
+
+// pruneEvery runs each pruner every interval until ctx ends.
+func pruneEvery(ctx context.Context, interval time.Duration, log *slog.Logger, pruners map[string]pruner) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-ticker.C:
+			for what, prune := range pruners {
+				if n, err := prune(ctx, now); err != nil {
+					log.Warn("pruning failed", "what", what, "err", err)
+				} else if n > 0 {
+					log.Info("pruned", "what", what, "removed", n)
+				}
+			}
+		}
+	}
 }
 
 // serveMetrics serves GET /metrics on a listener of its own (METRICS_ADDR),

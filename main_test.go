@@ -196,7 +196,7 @@ func appOn(t *testing.T, db *testdb.DB) (do func(method, path, token string, bod
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, _ := newApp(db.Gorm, db.Dialect, blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, _ := newApp(db.Gorm, db.Dialect, models.New(db.Gorm, cfg.BcryptCost), blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return func(method, path, token string, body any) (int, map[string]any) {
 		t.Helper()
 		raw := ""

@@ -210,7 +210,7 @@ func (e *testEnv) mustCreateTag(storeID int64, name string) int64 {
 
 func (e *testEnv) mustLink(itemID int64, tagIDs ...int64) {
 	e.t.Helper()
-	if _, err := e.Data.Items.LinkTags(context.Background(), itemID, tagIDs); err != nil {
+	if _, err := e.Data.Items.LinkTags(context.Background(), itemID, tagIDs, nil); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -260,7 +260,7 @@ func (a *panel) updateItem(c *fiber.Ctx) error {
 	if err == nil {
 		_, err = a.data.Items.Update(c.UserContext(), id, schemas.ItemUpdate{
 			Name: &in.Name, Price: in.Price, StoreID: &in.StoreID, Description: in.Description,
-		}.Changes())
+		}.Changes(), nil)
 	}
 	if err != nil {
 		return a.failItemPage(c, id, f, nil, err)
@@ -343,7 +343,7 @@ func (a *panel) deleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.data.Items.Delete(c.UserContext(), id); err != nil {
+	if err := a.data.Items.Delete(c.UserContext(), id, nil); err != nil {
 		return err
 	}
 	return a.redirectWith(c, Prefix+"/items", "Item “"+item.Name+"” deleted.")

@@ -218,7 +218,7 @@ func (a *panel) deleteStore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.data.Stores.Delete(c.UserContext(), id); err != nil {
+	if err := a.data.Stores.Delete(c.UserContext(), id, nil); err != nil {
 		return err
 	}
 	return a.redirectWith(c, Prefix+"/stores", "Store “"+store.Name+"” deleted, with its items and tags.")
@@ -276,7 +276,7 @@ func (a *panel) deleteTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.data.Tags.Delete(c.UserContext(), tag.ID); err != nil {
+	if err := a.data.Tags.Delete(c.UserContext(), tag.ID, nil); err != nil {
 		f := newForm(tagFormID(tag.ID), map[string]string{"name": tag.Name})
 		return a.failOnStorePage(c, tag.StoreID, f, err)
 	}

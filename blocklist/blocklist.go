@@ -13,7 +13,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
-	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -162,24 +161,6 @@ func (s *Sessions) CountLive(ctx context.Context, userIDs []int64) (map[int64]in
 func (s *Sessions) Prune(ctx context.Context, now time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("expires_at < ?", now.UTC()).Delete(&Session{})
 	return res.RowsAffected, res.Error
-}
-
-// PruneEvery prunes every interval until ctx ends.
-func (s *Sessions) PruneEvery(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-ticker.C:
-			if n, err := s.Prune(ctx, now); err != nil {
-				log.Warn("pruning expired sessions failed", "err", err)
-			} else if n > 0 {
-				log.Info("pruned expired sessions", "removed", n)
-			}
-		}
-	}
 }
 
 func nonEmpty(s string) *string {

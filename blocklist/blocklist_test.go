@@ -3,8 +3,6 @@ package blocklist_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"testing"
@@ -197,36 +195,5 @@ func TestPrune(t *testing.T) {
 	}
 	if n, err := s.Prune(ctx, now.Add(721*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("late Prune = %d, %v; want 2, nil", n, err)
-	}
-}
-
-// TestPruneEvery: the background pruner runs on its ticker and stops with
-// its context.
-func TestPruneEvery(t *testing.T) {
-	s, db, userID := newSessions(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	expired := mustStart(t, s, userID, "", time.Now().Add(-time.Minute))
-	valid := mustStart(t, s, userID, "", time.Now().Add(time.Hour))
-
-	done := make(chan struct{})
-	go func() {
-		s.PruneEvery(ctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		close(done)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for live(t, db, expired) {
-		if time.Now().After(deadline) {
-			t.Fatal("PruneEvery did not prune the expired session")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !live(t, db, valid) {
-		t.Fatal("PruneEvery pruned a live session")
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("PruneEvery did not return after its context ended")
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	AdminEmails   []string
 	AuthRateLimit int
 
+	// RequireIfMatch refuses writes to an existing resource that do not
+	// name the version they change (If-Match): lost updates impossible.
+	RequireIfMatch bool
+
 	CORSOrigins    []string
 	TrustedProxies []string
 	MetricsEnabled bool
@@ -94,6 +98,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("jwt_access_ttl", c.JWTAccessTTL),
 		slog.Duration("jwt_refresh_ttl", c.JWTRefreshTTL),
 		slog.Int("auth_rate_limit", c.AuthRateLimit),
+		slog.Bool("require_if_match", c.RequireIfMatch),
 		slog.Bool("metrics_enabled", c.MetricsEnabled),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("metrics_token_set", c.MetricsToken != ""),
@@ -136,6 +141,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BcryptCost:        r.intRange("BCRYPT_COST", 12, 4, 31),
 		AdminEmails:       lowerAll(r.list("ADMIN_EMAILS")),
 		AuthRateLimit:     r.intRange("AUTH_RATE_LIMIT", 20, 0, 1_000_000),
+		RequireIfMatch:    r.boolean("REQUIRE_IF_MATCH", false),
 		CORSOrigins:       r.list("CORS_ORIGINS"),
 		TrustedProxies:    r.list("TRUSTED_PROXIES"),
 		MetricsEnabled:    r.boolean("METRICS_ENABLED", true),

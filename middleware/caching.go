@@ -39,7 +39,7 @@ func httpCaching(c *fiber.Ctx) error {
 	if m := c.Method(); m != fiber.MethodGet && m != fiber.MethodHead {
 		return nil
 	}
-	etag := bodyETag(c.Response().Body())
+	etag := ETag(c.Response().Body())
 	c.Set(fiber.HeaderETag, etag)
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		// No body, and no Content-Type for the body that is not there.
@@ -51,28 +51,41 @@ func httpCaching(c *fiber.Ctx) error {
 	return nil
 }
 
-// bodyETag is a weak entity tag made from a hash of the body. Weak because
-// it vouches for the content, not the bytes on the wire: the same body may
-// be sent compressed or not.
-func bodyETag(body []byte) string {
+// ETag is the entity tag of a JSON document: a strong tag made from a hash
+// of its bytes, so two documents share it only when they are the same
+// byte for byte. It names the document, not the bytes on the wire: the
+// same tag goes out whether or not the compress middleware compresses the
+// body in transit, so a client can send back whichever it got.
+func ETag(body []byte) string {
 	sum := sha256.Sum256(body)
-	return `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // etagMatches applies If-None-Match as RFC 9110 §13.1.2 says: "*" matches
 // any current representation, otherwise any tag in the comma-separated
 // list matches by weak comparison (W/ prefixes ignored).
 func etagMatches(header, etag string) bool {
+	return matchAny(header, etag, func(tag string) string { return strings.TrimPrefix(tag, "W/") })
+}
+
+// IfMatchHolds applies If-Match as RFC 9110 §13.1.1 says, for a resource
+// that exists with the strong tag etag: "*" matches, otherwise a tag in
+// the list must equal it by strong comparison, so a weak tag (W/) never
+// matches.
+func IfMatchHolds(header, etag string) bool {
+	return matchAny(header, etag, func(tag string) string { return tag })
+}
+
+// matchAny reports whether header is "*" or lists a tag that, normalized,
+// equals the normalized etag.
+func matchAny(header, etag string, normalize func(string) string) bool {
 	header = strings.TrimSpace(header)
-	if header == "" {
-		return false
-	}
 	if header == "*" {
 		return true
 	}
-	want := strings.TrimPrefix(etag, "W/")
+	want := normalize(etag)
 	for _, tag := range strings.Split(header, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == want {
+		if tag = strings.TrimSpace(tag); tag != "" && normalize(tag) == want {
 			return true
 		}
 	}

@@ -101,9 +101,9 @@ func (s *Stack) Install(app *fiber.App) {
 	if origins := s.corsOrigins(); len(origins) > 0 {
 		app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(origins, ","),
-			AllowHeaders: "Authorization, Content-Type, If-None-Match, X-Request-ID",
+			AllowHeaders: "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-ID",
 			// What a browser script may read from a response.
-			ExposeHeaders: "ETag, Link, Retry-After, X-Request-ID, X-Total-Count",
+			ExposeHeaders: "ETag, Idempotent-Replayed, Link, Location, Retry-After, X-Request-ID, X-Total-Count",
 			MaxAge:        600,
 			// Tokens travel in the Authorization header, never in cookies,
 			// so credentialed CORS is never needed.

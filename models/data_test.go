@@ -105,10 +105,10 @@ func TestSentinelErrors(t *testing.T) {
 			"tag": models.ErrTagNotFound, "user": models.ErrUserNotFound}[what]
 		expectErr(t, "a missing "+what, err, want)
 	}
-	expectErr(t, "delete a missing store", m.Stores.Delete(ctx, 999999), models.ErrStoreNotFound)
-	expectErr(t, "delete a missing item", m.Items.Delete(ctx, 999999), models.ErrItemNotFound)
-	expectErr(t, "delete a missing tag", m.Tags.Delete(ctx, 999999), models.ErrTagNotFound)
-	_, _, err = m.Items.Unlink(ctx, item.ID, 999999)
+	expectErr(t, "delete a missing store", m.Stores.Delete(ctx, 999999, nil), models.ErrStoreNotFound)
+	expectErr(t, "delete a missing item", m.Items.Delete(ctx, 999999, nil), models.ErrItemNotFound)
+	expectErr(t, "delete a missing tag", m.Tags.Delete(ctx, 999999, nil), models.ErrTagNotFound)
+	_, _, err = m.Items.Unlink(ctx, item.ID, 999999, nil)
 	expectErr(t, "unlink a missing tag", err, models.ErrTagNotFound)
 	_, err = m.Users.Authenticate(ctx, "a@example.com", "wrong password")
 	expectErr(t, "a wrong password", err, models.ErrInvalidCredentials)
@@ -125,7 +125,7 @@ func TestSameStoreRule(t *testing.T) {
 	red := mustTag(t, m, north.ID, "red")
 	elsewhere := mustTag(t, m, south.ID, "blue")
 
-	_, err := m.Items.LinkTags(ctx, item.ID, []int64{red.ID, elsewhere.ID, 999999})
+	_, err := m.Items.LinkTags(ctx, item.ID, []int64{red.ID, elsewhere.ID, 999999}, nil)
 	var other *models.TagsOfAnotherStoreError
 	if !errors.As(err, &other) || !errors.Is(err, models.ErrTagOfAnotherStore) || fmt.Sprint(other.IDs) != fmt.Sprint([]int64{elsewhere.ID, 999999}) {
 		t.Fatalf("linking tags of another store: %v", err)
@@ -133,12 +133,12 @@ func TestSameStoreRule(t *testing.T) {
 	if n := count(t, db, "items_tags"); n != 0 {
 		t.Fatalf("%d links after a refused link: all or nothing", n)
 	}
-	linked, err := m.Items.LinkTags(ctx, item.ID, []int64{red.ID, red.ID})
+	linked, err := m.Items.LinkTags(ctx, item.ID, []int64{red.ID, red.ID}, nil)
 	if err != nil || len(linked.Tags) != 1 || linked.Tags[0].ID != red.ID {
 		t.Fatalf("LinkTags = %+v, %v", linked, err)
 	}
 	moveTo := south.ID
-	_, err = m.Items.Update(ctx, item.ID, models.ItemChanges{StoreID: &moveTo})
+	_, err = m.Items.Update(ctx, item.ID, models.ItemChanges{StoreID: &moveTo}, nil)
 	expectErr(t, "moving an item with tags", err, models.ErrItemHasTags)
 	_, _, err = m.Items.SetTags(ctx, item.ID, []int64{elsewhere.ID})
 	expectErr(t, "setting a tag of another store", err, models.ErrTagOfAnotherStore)
@@ -146,12 +146,12 @@ func TestSameStoreRule(t *testing.T) {
 		t.Fatalf("%d links after a refused SetTags, want the one that was there", n)
 	}
 
-	if _, _, err := m.Items.Unlink(ctx, item.ID, red.ID); err != nil {
+	if _, _, err := m.Items.Unlink(ctx, item.ID, red.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = m.Items.Unlink(ctx, item.ID, red.ID)
+	_, _, err = m.Items.Unlink(ctx, item.ID, red.ID, nil)
 	expectErr(t, "unlinking twice", err, models.ErrNotLinked)
-	moved, err := m.Items.Update(ctx, item.ID, models.ItemChanges{StoreID: &moveTo})
+	moved, err := m.Items.Update(ctx, item.ID, models.ItemChanges{StoreID: &moveTo}, nil)
 	if err != nil || moved.Store.ID != south.ID {
 		t.Fatalf("moving an item without tags: %+v, %v", moved, err)
 	}
@@ -166,13 +166,13 @@ func TestCascades(t *testing.T) {
 	keep := mustStore(t, m, "Keep")
 	item := mustItem(t, m, shop.ID, "Chair", 100)
 	tag := mustTag(t, m, shop.ID, "red")
-	if _, err := m.Items.LinkTags(ctx, item.ID, []int64{tag.ID}); err != nil {
+	if _, err := m.Items.LinkTags(ctx, item.ID, []int64{tag.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
-	expectErr(t, "deleting a tag in use", m.Tags.Delete(ctx, tag.ID), models.ErrTagInUse)
+	expectErr(t, "deleting a tag in use", m.Tags.Delete(ctx, tag.ID, nil), models.ErrTagInUse)
 	kept := mustItem(t, m, keep.ID, "Kept", 1)
 
-	if err := m.Stores.Delete(ctx, shop.ID); err != nil {
+	if err := m.Stores.Delete(ctx, shop.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	for table, want := range map[string]int64{"stores": 1, "items": 1, "tags": 0, "items_tags": 0} {
@@ -209,7 +209,7 @@ func TestReadsAreOrdered(t *testing.T) {
 		ids = append(ids, mustItem(t, m, shop.ID, name, int64(10-i)).ID)
 	}
 	tags := []int64{mustTag(t, m, shop.ID, "z").ID, mustTag(t, m, shop.ID, "y").ID}
-	if _, err := m.Items.LinkTags(ctx, ids[0], []int64{tags[1], tags[0]}); err != nil {
+	if _, err := m.Items.LinkTags(ctx, ids[0], []int64{tags[1], tags[0]}, nil); err != nil {
 		t.Fatal(err)
 	}
 	store, err := m.Stores.Get(ctx, shop.ID)
@@ -251,7 +251,7 @@ func TestStatementCounts(t *testing.T) {
 	bigTag := mustTag(t, m, big.ID, "t")
 	for i := range 30 {
 		item := mustItem(t, m, big.ID, fmt.Sprint("item ", i), 1)
-		if _, err := m.Items.LinkTags(ctx, item.ID, []int64{bigTag.ID}); err != nil {
+		if _, err := m.Items.LinkTags(ctx, item.ID, []int64{bigTag.ID}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -298,8 +298,8 @@ func TestConcurrentLinkAndDelete(t *testing.T) {
 		var wg sync.WaitGroup
 		var linkErr, deleteErr error
 		wg.Add(2)
-		go func() { defer wg.Done(); <-start; _, linkErr = m.Items.LinkTags(ctx, item.ID, []int64{tag.ID}) }()
-		go func() { defer wg.Done(); <-start; deleteErr = m.Tags.Delete(ctx, tag.ID) }()
+		go func() { defer wg.Done(); <-start; _, linkErr = m.Items.LinkTags(ctx, item.ID, []int64{tag.ID}, nil) }()
+		go func() { defer wg.Done(); <-start; deleteErr = m.Tags.Delete(ctx, tag.ID, nil) }()
 		close(start)
 		wg.Wait()
 		linked := linkErr == nil

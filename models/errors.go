@@ -41,6 +41,13 @@ var (
 	ErrGuardFailed = errors.New("the token check of the statement failed")
 )
 
+// Check is a condition on a resource as it is when a write has locked it,
+// such as "it is still the version the client read" (HTTP's If-Match):
+// an error stops the write and is returned. The check and the write are
+// atomic: nothing can change the resource between them. A nil Check
+// always holds, and costs nothing.
+type Check[T any] func(current T) error
+
 // TagsOfAnotherStoreError lists the tag ids that name no tag of an item's
 // store. It matches ErrTagOfAnotherStore.
 type TagsOfAnotherStoreError struct {

@@ -207,14 +207,14 @@ func itemsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Item, error) {
 	return out, err
 }
 
-// Update applies a non-empty partial update and reads the item back. The
-// item row is locked for the transaction, so a concurrent tag link cannot
-// slip in while the item moves store; ErrItemHasTags if it would move with
-// tags of its old store.
-func (s Items) Update(ctx context.Context, id int64, changes ItemChanges) (Item, error) {
+// Update applies a non-empty partial update, if check holds, and reads
+// the item back. The item row is locked for the transaction, so a
+// concurrent tag link cannot slip in while the item moves store;
+// ErrItemHasTags if it would move with tags of its old store.
+func (s Items) Update(ctx context.Context, id int64, changes ItemChanges, check Check[Item]) (Item, error) {
 	db := s.db.WithContext(ctx)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		item, err := lockItem(tx, id)
+		item, err := lockItemFor(tx, id, check)
 		if err != nil {
 			return err
 		}
@@ -259,14 +259,40 @@ func lockItem(tx *gorm.DB, id int64) (Item, error) {
 	return take[Item](forUpdate(tx), id, ErrItemNotFound)
 }
 
-// Delete deletes an item; its links cascade.
-func (s Items) Delete(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Item{}, id)
+// lockItemFor locks an item's row, then, with a check, reads the item as a
+// client sees it (with its store and tags) and checks it.
+func lockItemFor(tx *gorm.DB, id int64, check Check[Item]) (Item, error) {
+	item, err := lockItem(tx, id)
+	if err != nil || check == nil {
+		return item, err
+	}
+	current, err := getItem(tx, noGuard, id)
+	if err != nil {
+		return item, err
+	}
+	return item, check(current)
+}
+
+// Delete deletes an item, if check holds; its links cascade.
+func (s Items) Delete(ctx context.Context, id int64, check Check[Item]) error {
+	if check == nil { // one statement: atomic by itself
+		return deleted(s.db.WithContext(ctx).Delete(&Item{}, id), ErrItemNotFound)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := lockItemFor(tx, id, check); err != nil {
+			return err
+		}
+		return deleted(tx.Delete(&Item{}, id), ErrItemNotFound)
+	})
+}
+
+// deleted is the outcome of a DELETE of one row: notFound if there was none.
+func deleted(res *gorm.DB, notFound error) error {
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return ErrItemNotFound
+		return notFound
 	}
 	return nil
 }
@@ -278,14 +304,14 @@ func (s Items) Count(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// LinkTags links every listed tag to an item, or none of them, and reads
-// the item back. Each must be a tag of the item's store: a
-// *TagsOfAnotherStoreError names those that are not. Linking twice is not
-// an error.
-func (s Items) LinkTags(ctx context.Context, itemID int64, tagIDs []int64) (Item, error) {
+// LinkTags links every listed tag to an item, or none of them, if check
+// holds, and reads the item back. Each must be a tag of the item's store:
+// a *TagsOfAnotherStoreError names those that are not. Linking twice is
+// not an error.
+func (s Items) LinkTags(ctx context.Context, itemID int64, tagIDs []int64, check Check[Item]) (Item, error) {
 	db := s.db.WithContext(ctx)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		item, err := lockItem(tx, itemID)
+		item, err := lockItemFor(tx, itemID, check)
 		if err != nil {
 			return err
 		}
@@ -348,10 +374,16 @@ func (s Items) SetTags(ctx context.Context, itemID int64, tagIDs []int64) (linke
 	return linked, unlinked, err
 }
 
-// Unlink removes one link and reads both ends back, as they are after it.
-// A missing item or tag is reported before a missing link.
-func (s Items) Unlink(ctx context.Context, itemID, tagID int64) (item Item, tag Tag, err error) {
+// Unlink removes one link, if check holds, and reads both ends back, as
+// they are after it. A missing item or tag is reported before a missing
+// link.
+func (s Items) Unlink(ctx context.Context, itemID, tagID int64, check Check[Item]) (item Item, tag Tag, err error) {
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if check != nil {
+			if _, err := lockItemFor(tx, itemID, check); err != nil {
+				return err
+			}
+		}
 		res := tx.Where("item_id = ? AND tag_id = ?", itemID, tagID).Delete(&ItemTag{})
 		if res.Error != nil {
 			return res.Error

@@ -23,18 +23,22 @@ type Models struct {
 	Items  Items
 	Tags   Tags
 	Users  Users
-	db     *gorm.DB
+	// IdempotencyKeys keeps the answers of requests sent with an
+	// Idempotency-Key.
+	IdempotencyKeys IdempotencyKeys
+	db              *gorm.DB
 }
 
 // New returns the data layer on db. bcryptCost is the cost of the password
 // hashes it makes (4 to 31).
 func New(db *gorm.DB, bcryptCost int) *Models {
 	return &Models{
-		Stores: Stores{db: db},
-		Items:  Items{db: db},
-		Tags:   Tags{db: db},
-		Users:  newUsers(db, bcryptCost),
-		db:     db,
+		Stores:          Stores{db: db},
+		Items:           Items{db: db},
+		Tags:            Tags{db: db},
+		Users:           newUsers(db, bcryptCost),
+		IdempotencyKeys: IdempotencyKeys{db: db},
+		db:              db,
 	}
 }
 
@@ -49,5 +53,5 @@ func (m *Models) Ping(ctx context.Context) error {
 
 // All lists every model, for checks that the migrated schema matches them.
 func All() []any {
-	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}}
+	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}, &IdempotencyKey{}}
 }

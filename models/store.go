@@ -68,18 +68,26 @@ func (s Stores) Rename(ctx context.Context, id int64, name string) (Store, error
 	return Store{ID: id, Name: name}, nil
 }
 
-// Delete deletes a store. One DELETE is one transaction: the foreign keys
-// cascade to its items, its tags and their links, so all of it goes or
-// none does.
-func (s Stores) Delete(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&Store{}, id)
-	if res.Error != nil {
-		return res.Error
+// Delete deletes a store, if check holds. One DELETE is one transaction:
+// the foreign keys cascade to its items, its tags and their links, so all
+// of it goes or none does.
+func (s Stores) Delete(ctx context.Context, id int64, check Check[Store]) error {
+	if check == nil {
+		return deleted(s.db.WithContext(ctx).Delete(&Store{}, id), ErrStoreNotFound)
 	}
-	if res.RowsAffected == 0 {
-		return ErrStoreNotFound
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := take[Store](forUpdate(tx), id, ErrStoreNotFound); err != nil {
+			return err
+		}
+		current, err := getStore(tx, noGuard, id)
+		if err != nil {
+			return err
+		}
+		if err := check(current); err != nil {
+			return err
+		}
+		return deleted(tx.Delete(&Store{}, id), ErrStoreNotFound)
+	})
 }
 
 // Get reads a store with its items and tags, each ordered by id.

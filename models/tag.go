@@ -84,14 +84,24 @@ func (s Tags) Rename(ctx context.Context, id int64, name string) (Tag, error) {
 	return getTag(db, id)
 }
 
-// Delete deletes a tag that no item carries (ErrTagInUse otherwise). The
+// Delete deletes a tag that no item carries (ErrTagInUse otherwise), if
+// check holds. The
 // tag row is locked before the links are counted: LinkTags holds a share
 // lock on the tags it links, so a link and a delete of one tag run one
 // after the other, and a tag never loses a link it just gained.
-func (s Tags) Delete(ctx context.Context, id int64) error {
+func (s Tags) Delete(ctx context.Context, id int64, check Check[Tag]) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := take[Tag](forUpdate(tx), id, ErrTagNotFound); err != nil {
 			return err
+		}
+		if check != nil {
+			current, err := getTag(tx, id)
+			if err != nil {
+				return err
+			}
+			if err := check(current); err != nil {
+				return err
+			}
 		}
 		var links int64
 		if err := tx.Model(&ItemTag{}).Where("tag_id = ?", id).Count(&links).Error; err != nil {

@@ -102,14 +102,7 @@ func (s Users) SetAdmin(ctx context.Context, id int64, admin bool) error {
 // Delete deletes an account; its sessions cascade, so its outstanding
 // tokens fail from then on.
 func (s Users) Delete(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&User{}, id)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrUserNotFound
-	}
-	return nil
+	return deleted(s.db.WithContext(ctx).Delete(&User{}, id), ErrUserNotFound)
 }
 
 // List reads a page of accounts by id, moved to the nearest page that

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
 	"stores-api/models"
@@ -11,7 +13,7 @@ import (
 func (s *server) registerItemRoutes(r fiber.Router) {
 	g := guardedRoutes{bind: s.bind}
 	r.Get("/items", s.requireAccess, s.listItems)
-	r.Post("/items", s.guarded(freshToken, g.createItem))
+	r.Post("/items", s.idempotent(byUser), s.guarded(freshToken, g.createItem))
 	r.Get("/items/:id", s.guarded(anyToken, g.getItem))
 	r.Put("/items/:id", s.requireAccess, s.updateItem)
 	r.Delete("/items/:id", s.requireAccess, requireAdmin, s.deleteItem)
@@ -50,6 +52,7 @@ func (g guardedRoutes) createItem(c *fiber.Ctx, data *models.Guarded) error {
 	if err != nil {
 		return err
 	}
+	c.Location(fmt.Sprintf("/items/%d", item.ID))
 	return c.Status(fiber.StatusCreated).JSON(schemas.NewItemOut(item))
 }
 
@@ -67,7 +70,8 @@ func (g guardedRoutes) getItem(c *fiber.Ctx, data *models.Guarded) error {
 }
 
 // updateItem handles PUT /items/:id: a partial update of an existing item
-// (PUT never creates).
+// (PUT never creates), conditional on If-Match. It answers with the new
+// ETag.
 func (s *server) updateItem(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", models.ErrItemNotFound)
 	if err != nil {
@@ -80,11 +84,15 @@ func (s *server) updateItem(c *fiber.Ctx) error {
 	if in.Empty() {
 		return errEmptyUpdate
 	}
-	item, err := s.data.Items.Update(c.UserContext(), id, in.Changes())
+	check, err := ifMatch(s, c, schemas.NewItemOut)
 	if err != nil {
 		return err
 	}
-	return c.JSON(schemas.NewItemOut(item))
+	item, err := s.data.Items.Update(c.UserContext(), id, in.Changes(), check)
+	if err != nil {
+		return err
+	}
+	return sendWithETag(c, fiber.StatusOK, schemas.NewItemOut(item))
 }
 
 // deleteItem handles DELETE /items/:id; its links to tags go with it.
@@ -93,7 +101,11 @@ func (s *server) deleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.data.Items.Delete(c.UserContext(), id); err != nil {
+	check, err := ifMatch(s, c, schemas.NewItemOut)
+	if err != nil {
+		return err
+	}
+	if err := s.data.Items.Delete(c.UserContext(), id, check); err != nil {
 		return err
 	}
 	return c.JSON(schemas.MessageOut{Message: "Item deleted."})

@@ -335,7 +335,7 @@ func authHeader() http.Header {
 }
 
 func withETag(h http.Header) http.Header {
-	h.Set("ETag", `W/"0123456789abcdef0123456789abcdef"`)
+	h.Set("ETag", `"0123456789abcdef0123456789abcdef"`)
 	return h
 }
 

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
 	"stores-api/models"
@@ -11,7 +13,7 @@ import (
 func (s *server) registerStoreRoutes(r fiber.Router) {
 	g := guardedRoutes{bind: s.bind}
 	r.Get("/stores", s.requireAccess, s.listStores)
-	r.Post("/stores", s.guarded(anyToken, g.createStore))
+	r.Post("/stores", s.idempotent(byUser), s.guarded(anyToken, g.createStore))
 	r.Get("/stores/:id", s.guarded(anyToken, g.getStore))
 	r.Delete("/stores/:id", s.requireAccess, requireAdmin, s.deleteStore)
 }
@@ -42,6 +44,7 @@ func (g guardedRoutes) createStore(c *fiber.Ctx, data *models.Guarded) error {
 	if err != nil {
 		return err
 	}
+	c.Location(fmt.Sprintf("/stores/%d", store.ID))
 	return c.Status(fiber.StatusCreated).JSON(schemas.NewStoreOut(store))
 }
 
@@ -65,7 +68,11 @@ func (s *server) deleteStore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.data.Stores.Delete(c.UserContext(), id); err != nil {
+	check, err := ifMatch(s, c, schemas.NewStoreOut)
+	if err != nil {
+		return err
+	}
+	if err := s.data.Stores.Delete(c.UserContext(), id, check); err != nil {
 		return err
 	}
 	return c.JSON(schemas.MessageOut{Message: "Store deleted."})

@@ -12,7 +12,7 @@ import (
 // registerTagRoutes is the tag blueprint.
 func (s *server) registerTagRoutes(r fiber.Router) {
 	r.Get("/stores/:id/tags", s.requireAccess, s.listStoreTags)
-	r.Post("/stores/:id/tags", s.requireAccess, s.createStoreTag)
+	r.Post("/stores/:id/tags", s.requireAccess, s.idempotent(byUser), s.createStoreTag)
 	r.Post("/items/:id/tags", s.requireAccess, s.linkTags)
 	r.Delete("/items/:item_id/tags/:tag_id", s.requireAccess, s.unlinkTag)
 	r.Get("/tags/:id", s.requireAccess, s.getTag)
@@ -53,6 +53,7 @@ func (s *server) createStoreTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Location(fmt.Sprintf("/tags/%d", tag.ID))
 	return c.Status(fiber.StatusCreated).JSON(schemas.NewTagOut(tag))
 }
 
@@ -67,11 +68,15 @@ func (s *server) linkTags(c *fiber.Ctx) error {
 	if err := s.bind(c, &in); err != nil {
 		return err
 	}
-	item, err := s.data.Items.LinkTags(c.UserContext(), itemID, in.TagIDs)
+	check, err := ifMatch(s, c, schemas.NewItemOut)
 	if err != nil {
 		return err
 	}
-	return c.JSON(schemas.NewItemOut(item))
+	item, err := s.data.Items.LinkTags(c.UserContext(), itemID, in.TagIDs, check)
+	if err != nil {
+		return err
+	}
+	return sendWithETag(c, fiber.StatusOK, schemas.NewItemOut(item))
 }
 
 // unlinkTag handles DELETE /items/:item_id/tags/:tag_id.
@@ -84,7 +89,11 @@ func (s *server) unlinkTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	item, tag, err := s.data.Items.Unlink(c.UserContext(), itemID, tagID)
+	check, err := ifMatch(s, c, schemas.NewItemOut)
+	if err != nil {
+		return err
+	}
+	item, tag, err := s.data.Items.Unlink(c.UserContext(), itemID, tagID, check)
 	if err != nil {
 		return err
 	}
@@ -114,7 +123,11 @@ func (s *server) deleteTag(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.data.Tags.Delete(c.UserContext(), id); err != nil {
+	check, err := ifMatch(s, c, schemas.NewTagOut)
+	if err != nil {
+		return err
+	}
+	if err := s.data.Tags.Delete(c.UserContext(), id, check); err != nil {
 		return err
 	}
 	return c.JSON(schemas.MessageOut{Message: "Tag deleted."})

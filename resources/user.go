@@ -18,7 +18,7 @@ var errBadRefreshToken = invalidField("refresh_token", "Not a valid refresh toke
 
 // registerUserRoutes is the user blueprint.
 func (s *server) registerUserRoutes(r fiber.Router) {
-	r.Post("/register", s.signIn, s.register)
+	r.Post("/register", s.signIn, s.idempotent(byClientAddress), s.register)
 	r.Post("/login", s.signIn, s.login)
 	r.Post("/refresh", s.signIn, s.requireRefresh, s.refresh)
 	r.Post("/logout", s.requireAccess, s.logout)
