@@ -15,10 +15,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/testdb"
-	"stores-api/models"
 )
 
 // wholeApp is the app serve builds, on a fresh database.
@@ -33,8 +31,19 @@ func wholeApp(t *testing.T, vars map[string]string) *fiber.App {
 		t.Fatal(err)
 	}
 	db := testdb.Open(t)
-	app, _ := newApp(db.Gorm, db.Dialect, models.New(db.Gorm, cfg.BcryptCost), blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app := serviceOn(t, db, cfg).app
 	return app
+}
+
+// serviceOn is the whole service on db, as serve builds it; its job
+// queue inserts jobs but works none until started.
+func serviceOn(t *testing.T, db *testdb.DB, cfg config.Config) *service {
+	t.Helper()
+	svc, err := newService(db.Gorm, db.Dialect, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // answer is one response of the app.

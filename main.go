@@ -5,11 +5,13 @@
 //	stores-api migrate up|down|status
 //	stores-api promote-admin EMAIL | demote-admin EMAIL
 //	stores-api end-sessions EMAIL  sign a user out everywhere
+//	stores-api worker           work the job queue (send emails), serve nothing
 //	stores-api healthcheck      exit 0 when GET /healthz of the local server answers 200
 package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +30,11 @@ import (
 	"stores-api/admin"
 	"stores-api/blocklist"
 	"stores-api/config"
+	"stores-api/mail"
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/resources"
+	"stores-api/tasks"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -72,10 +76,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return setAdmin(ctx, cfg, log, args, false)
 	case "end-sessions":
 		return endSessions(ctx, cfg, log, args)
+	case "worker":
+		return work(ctx, cfg, log)
 	case "healthcheck":
 		return healthcheck(ctx, probeHost(cfg.Host), cfg.Port, healthcheckTimeout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, promote-admin, demote-admin, end-sessions or healthcheck)", command)
+	return fmt.Errorf("unknown command %q (want serve, worker, migrate, promote-admin, demote-admin, end-sessions or healthcheck)", command)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -87,7 +93,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 // serve applies migrations, then serves until ctx is cancelled; then it
-// stops accepting, lets in-flight requests finish and closes the database.
+// stops accepting, lets in-flight requests and running jobs finish and
+// closes the database.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	db, target, err := openMigrated(ctx, cfg, log)
 	if err != nil {
@@ -97,13 +104,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.UsingDevSecret {
 		log.Warn("JWT_SECRET_KEY is not set: using the public development key; never do this in production")
 	}
-	data, sessions := models.New(db, cfg.BcryptCost), blocklist.New(db)
+	svc, err := newService(db, target.Dialect, cfg, log)
+	if err != nil {
+		return err
+	}
 	go pruneEvery(ctx, time.Hour, log, map[string]pruner{
-		"expired sessions":         sessions.Prune,
-		"expired idempotency keys": data.IdempotencyKeys.Prune,
+		"expired sessions":         svc.sessions.Prune,
+		"expired idempotency keys": svc.data.IdempotencyKeys.Prune,
+		"expired account tokens":   svc.data.AccountTokens.Prune,
 	})
-	app, stack := newApp(db, target.Dialect, data, sessions, cfg, log)
-	if handler := stack.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
+	if handler := svc.stack.MetricsHandler(); handler != nil && cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, handler, log)
 		if err != nil {
 			return err
@@ -118,8 +128,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Past MAX_CONNECTIONS, new connections wait in the kernel's backlog
 	// until one closes, so memory stays bounded however many arrive.
 	ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	if err := svc.jobs.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopJobs(svc.jobs, log)
 	listenErr := make(chan error, 1)
-	go func() { listenErr <- app.Listener(ln) }()
+	go func() { listenErr <- svc.app.Listener(ln) }()
 	log.Info("listening", "config", cfg)
 
 	select {
@@ -128,22 +143,77 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", shutdownTimeout)
-	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+	if err := svc.app.ShutdownWithTimeout(shutdownTimeout); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
 }
 
-// newApp builds the service on db: the middleware both front ends share,
-// the data layer, the JSON API, and the admin panel mounted on it.
-func newApp(db *gorm.DB, dialect string, data *models.Models, sessions *blocklist.Sessions, cfg config.Config,
-	log *slog.Logger) (*fiber.App, *middleware.Stack) {
-	sqlDB, _ := db.DB()
-	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect})
-	app := resources.New(resources.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log, Stack: stack})
-	app.Mount(admin.Prefix, admin.New(admin.Deps{Data: data, Sessions: sessions, Config: cfg, Log: log,
-		SignInLimit: stack.SignInLimit()}))
-	return app, stack
+// service is what serves one database: the data layer, the middleware
+// both front ends share, the job queue and the app.
+type service struct {
+	data     *models.Models
+	sessions *blocklist.Sessions
+	stack    *middleware.Stack
+	jobs     *tasks.Queue
+	app      *fiber.App
+}
+
+// newService builds the service on db: the data layer, the shared
+// middleware, the job queue with its mail sender, the JSON API, and the
+// admin panel mounted on it.
+func newService(db *gorm.DB, dialect string, cfg config.Config, log *slog.Logger) (*service, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{
+		data:     models.New(db, cfg.BcryptCost),
+		sessions: blocklist.New(db),
+		stack:    middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect}),
+	}
+	if svc.jobs, err = newQueue(sqlDB, dialect, svc.data, svc.stack, cfg, log); err != nil {
+		return nil, err
+	}
+	svc.app = resources.New(resources.Deps{Data: svc.data, Sessions: svc.sessions, Config: cfg, Log: log,
+		Stack: svc.stack, Jobs: svc.jobs})
+	svc.app.Mount(admin.Prefix, admin.New(admin.Deps{Data: svc.data, Sessions: svc.sessions, Config: cfg, Log: log,
+		SignInLimit: svc.stack.SignInLimit(), Jobs: svc.jobs}))
+	return svc, nil
+}
+
+// newQueue is the job queue on db, with WORKERS workers, sending mail as
+// MAIL_URL says and exporting its metrics with the stack's.
+func newQueue(db *sql.DB, dialect string, data *models.Models, stack *middleware.Stack, cfg config.Config,
+	log *slog.Logger) (*tasks.Queue, error) {
+	sender, err := newMailSender(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return tasks.New(tasks.Config{Dialect: dialect, DB: db, Data: data, Mail: sender, PublicURL: cfg.PublicURL,
+		Workers: cfg.Workers, Log: log, Metrics: stack.MetricsRegistry()})
+}
+
+// newMailSender sends through MAIL_URL; without it, development writes
+// emails to the log and MAIL_DISABLED drops them (config.Load refuses
+// production with neither).
+func newMailSender(cfg config.Config, log *slog.Logger) (mail.Sender, error) {
+	switch {
+	case cfg.MailURL != "":
+		return mail.NewSMTP(cfg.MailURL, cfg.MailFrom)
+	case cfg.MailDisabled:
+		return mail.NewDiscard(log), nil
+	}
+	return mail.NewLog(log), nil
+}
+
+// stopJobs lets the running jobs finish, or returns them to the queue.
+func stopJobs(jobs *tasks.Queue, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := jobs.Stop(ctx); err != nil {
+		log.Warn("stopping the job workers", "err", err)
+	}
 }
 
 // pruner deletes what expired before now, and says how much.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/testdb"
 	"stores-api/models"
@@ -196,7 +194,7 @@ func appOn(t *testing.T, db *testdb.DB) (do func(method, path, token string, bod
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, _ := newApp(db.Gorm, db.Dialect, models.New(db.Gorm, cfg.BcryptCost), blocklist.New(db.Gorm), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app := serviceOn(t, db, cfg).app
 	return func(method, path, token string, body any) (int, map[string]any) {
 		t.Helper()
 		raw := ""

@@ -21,6 +21,7 @@ import (
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/schemas"
+	"stores-api/tasks"
 )
 
 // Prefix is where the panel is mounted.
@@ -35,6 +36,8 @@ type Deps struct {
 	// SignInLimit is the API's sign-in rate limit: one budget for every
 	// way to guess a password.
 	SignInLimit fiber.Handler
+	// Jobs is the job queue, for the Jobs page.
+	Jobs *tasks.Queue
 }
 
 // panel is the panel's handlers and what they share.

@@ -51,7 +51,7 @@ func TestCSRFTokensExpire(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	data := models.New(db.Gorm, cfg.BcryptCost)
-	if _, err := data.Users.Create(context.Background(), "admin@example.com", "correct horse", true); err != nil {
+	if _, err := data.Users.Create(context.Background(), "admin@example.com", "correct horse", true, nil); err != nil {
 		t.Fatal(err)
 	}
 	clk := &clock{now: time.Now()}

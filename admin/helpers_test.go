@@ -139,7 +139,7 @@ func (e *testEnv) listen() string {
 func (e *testEnv) register(email string) int64 {
 	e.t.Helper()
 	isAdmin := strings.Contains(","+strings.Join(e.Config.AdminEmails, ",")+",", ","+email+",")
-	user, err := e.Data.Users.Create(context.Background(), email, password, isAdmin)
+	user, err := e.Data.Users.Create(context.Background(), email, password, isAdmin, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

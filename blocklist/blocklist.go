@@ -120,18 +120,22 @@ type TokenState struct {
 	UserExists bool
 	IsAdmin    bool // the user's rights now, whatever the token says
 	Ended      bool // the session is over: its tokens are revoked
+	// EmailVerified: the user has verified their email.
+	EmailVerified bool
 }
 
 // Check answers "does the user of session sid still exist, is it an admin,
-// and has the session ended?" in one round trip. Every authenticated
+// has it verified its email, and has the session ended?" in one round
+// trip. Every authenticated
 // request runs it, so it scans the row directly rather than through
 // GORM's reflection.
 func (s *Sessions) Check(ctx context.Context, sid string, userID int64) (TokenState, error) {
 	state := TokenState{UserExists: true}
 	var live bool
 	err := s.db.WithContext(ctx).Raw(
-		`SELECT u.is_admin, EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id) AS live
-		 FROM users u WHERE u.id = ?`, sid, userID).Row().Scan(&state.IsAdmin, &live)
+		`SELECT u.is_admin, u.email_verified,
+		   EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id) AS live
+		 FROM users u WHERE u.id = ?`, sid, userID).Row().Scan(&state.IsAdmin, &state.EmailVerified, &live)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TokenState{}, nil
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"stores-api/mail"
 )
 
 // Environments the service knows. Production turns on the strict checks.
@@ -59,6 +61,22 @@ type Config struct {
 	AdminEmails   []string
 	AuthRateLimit int
 
+	// MailURL is the SMTP server emails go through (smtp:// or smtps://);
+	// empty in development writes emails to the log. MailFrom is their
+	// sender. MailDisabled lets production run without sending any.
+	MailURL      string
+	MailFrom     string
+	MailDisabled bool
+	// PublicURL is where the links in emails point: the service as its
+	// users reach it.
+	PublicURL string
+	// Workers is how many jobs (emails) this process works at once; 0
+	// leaves them to `stores-api worker` processes.
+	Workers int
+	// RequireVerifiedEmail refuses users who have not verified their
+	// email on every route but the ones that get them verified.
+	RequireVerifiedEmail bool
+
 	// RequireIfMatch refuses writes to an existing resource that do not
 	// name the version they change (If-Match): lost updates impossible.
 	RequireIfMatch bool
@@ -99,6 +117,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("jwt_refresh_ttl", c.JWTRefreshTTL),
 		slog.Int("auth_rate_limit", c.AuthRateLimit),
 		slog.Bool("require_if_match", c.RequireIfMatch),
+		slog.String("mail_url", RedactURL(c.MailURL)),
+		slog.Bool("mail_disabled", c.MailDisabled),
+		slog.String("public_url", c.PublicURL),
+		slog.Int("workers", c.Workers),
+		slog.Bool("require_verified_email", c.RequireVerifiedEmail),
 		slog.Bool("metrics_enabled", c.MetricsEnabled),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("metrics_token_set", c.MetricsToken != ""),
@@ -124,32 +147,41 @@ func LoadDotEnv() error {
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		Env:               r.oneOf("APP_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
-		Host:              r.str("HOST", "127.0.0.1"),
-		Port:              r.intRange("PORT", 5000, 1, 65535),
-		ReadTimeout:       r.duration("READ_TIMEOUT", 10*time.Second),
-		WriteTimeout:      r.duration("WRITE_TIMEOUT", 30*time.Second),
-		IdleTimeout:       r.duration("IDLE_TIMEOUT", 60*time.Second),
-		MaxConnections:    r.intRange("MAX_CONNECTIONS", 4096, 1, 1_000_000),
-		DatabaseURL:       r.str("DATABASE_URL", ""),
-		DBMaxOpenConns:    r.intRange("DB_MAX_OPEN_CONNS", 16, 1, 10000),
-		DBMaxIdleConns:    r.intRange("DB_MAX_IDLE_CONNS", 16, 0, 10000),
-		DBConnMaxLifetime: r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		DBSlowQuery:       r.duration("DB_SLOW_QUERY", 500*time.Millisecond),
-		JWTAccessTTL:      r.duration("JWT_ACCESS_TTL", 15*time.Minute),
-		JWTRefreshTTL:     r.duration("JWT_REFRESH_TTL", 720*time.Hour),
-		BcryptCost:        r.intRange("BCRYPT_COST", 12, 4, 31),
-		AdminEmails:       lowerAll(r.list("ADMIN_EMAILS")),
-		AuthRateLimit:     r.intRange("AUTH_RATE_LIMIT", 20, 0, 1_000_000),
-		RequireIfMatch:    r.boolean("REQUIRE_IF_MATCH", false),
-		CORSOrigins:       r.list("CORS_ORIGINS"),
-		TrustedProxies:    r.list("TRUSTED_PROXIES"),
-		MetricsEnabled:    r.boolean("METRICS_ENABLED", true),
-		MetricsAddr:       r.hostPort("METRICS_ADDR"),
-		MetricsToken:      r.token("METRICS_TOKEN"),
-		LogLevel:          r.level("LOG_LEVEL", slog.LevelInfo),
+		Env:                  r.oneOf("APP_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
+		Host:                 r.str("HOST", "127.0.0.1"),
+		Port:                 r.intRange("PORT", 5000, 1, 65535),
+		ReadTimeout:          r.duration("READ_TIMEOUT", 10*time.Second),
+		WriteTimeout:         r.duration("WRITE_TIMEOUT", 30*time.Second),
+		IdleTimeout:          r.duration("IDLE_TIMEOUT", 60*time.Second),
+		MaxConnections:       r.intRange("MAX_CONNECTIONS", 4096, 1, 1_000_000),
+		DatabaseURL:          r.str("DATABASE_URL", ""),
+		DBMaxOpenConns:       r.intRange("DB_MAX_OPEN_CONNS", 16, 1, 10000),
+		DBMaxIdleConns:       r.intRange("DB_MAX_IDLE_CONNS", 16, 0, 10000),
+		DBConnMaxLifetime:    r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBSlowQuery:          r.duration("DB_SLOW_QUERY", 500*time.Millisecond),
+		JWTAccessTTL:         r.duration("JWT_ACCESS_TTL", 15*time.Minute),
+		JWTRefreshTTL:        r.duration("JWT_REFRESH_TTL", 720*time.Hour),
+		BcryptCost:           r.intRange("BCRYPT_COST", 12, 4, 31),
+		AdminEmails:          lowerAll(r.list("ADMIN_EMAILS")),
+		AuthRateLimit:        r.intRange("AUTH_RATE_LIMIT", 20, 0, 1_000_000),
+		RequireIfMatch:       r.boolean("REQUIRE_IF_MATCH", false),
+		MailURL:              r.mailURL("MAIL_URL"),
+		MailFrom:             r.mailAddress("MAIL_FROM", "Stores API <no-reply@localhost>"),
+		MailDisabled:         r.boolean("MAIL_DISABLED", false),
+		Workers:              r.intRange("WORKERS", 10, 0, 1000),
+		RequireVerifiedEmail: r.boolean("REQUIRE_VERIFIED_EMAIL", false),
+		CORSOrigins:          r.list("CORS_ORIGINS"),
+		TrustedProxies:       r.list("TRUSTED_PROXIES"),
+		MetricsEnabled:       r.boolean("METRICS_ENABLED", true),
+		MetricsAddr:          r.hostPort("METRICS_ADDR"),
+		MetricsToken:         r.token("METRICS_TOKEN"),
+		LogLevel:             r.level("LOG_LEVEL", slog.LevelInfo),
 	}
 	c.JWTSecret, c.UsingDevSecret = r.secret(c.Env)
+	c.PublicURL = r.publicURL("PUBLIC_URL", c.Host, c.Port)
+	if c.Production() && c.MailURL == "" && !c.MailDisabled {
+		r.fail("MAIL_URL", "is required when APP_ENV=production (or set MAIL_DISABLED=true to send no emails)")
+	}
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
 	}
@@ -262,6 +294,48 @@ func (r *reader) token(name string) string {
 	v := strings.TrimSpace(r.getenv(name))
 	if v != "" && len(v) < minTokenLen {
 		r.fail(name, "must be at least %d characters, got %d", minTokenLen, len(v))
+		return ""
+	}
+	return v
+}
+
+// mailURL reads an optional SMTP server URL. Its password never appears
+// in an error.
+func (r *reader) mailURL(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	if err := mail.ValidateURL(v); err != nil {
+		r.fail(name, "%v", err)
+		return ""
+	}
+	return v
+}
+
+// mailAddress reads an email address such as "Stores API <no-reply@example.com>".
+func (r *reader) mailAddress(name, def string) string {
+	v := r.str(name, def)
+	if err := mail.ValidateFrom(v); err != nil {
+		r.fail(name, "must be an email address such as \"Stores API <no-reply@example.com>\", got %q", v)
+	}
+	return v
+}
+
+// publicURL reads the URL the service is reached at, without a trailing
+// slash. By default it is the listen address; a wildcard host (0.0.0.0,
+// ::), which no browser can open, becomes localhost.
+func (r *reader) publicURL(name, host string, port int) string {
+	v := strings.TrimSuffix(r.str(name, ""), "/")
+	if v == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		r.fail(name, "must be an http:// or https:// URL without a query, such as https://api.example.com, got %q", v)
 		return ""
 	}
 	return v

@@ -137,3 +137,12 @@ func (s *Stack) MetricsHandler() http.Handler {
 	})
 	return mux
 }
+
+// MetricsRegistry is where the rest of the service registers metrics of
+// its own (the job queue's); nil when METRICS_ENABLED=false.
+func (s *Stack) MetricsRegistry() prometheus.Registerer {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.registry
+}

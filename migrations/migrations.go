@@ -5,6 +5,9 @@
 // To change the schema, add the next numbered file to both postgres/ and
 // sqlite/ (for example 00002_add_items_sku.sql) with "-- +goose Up" and
 // "-- +goose Down" sections. Never edit a migration that has shipped.
+//
+// Version 5 is a Go migration (river.go): the job queue's tables, made by
+// River's own migrations, so the files skip from 00004 to 00006.
 package migrations
 
 import (
@@ -42,6 +45,7 @@ func NewProvider(dialect string, db *sql.DB) (*goose.Provider, error) {
 	default:
 		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
 	}
+	opts = append(opts, goose.WithGoMigrations(riverMigration(5, dialect)))
 	dir, err := fs.Sub(files, dialect)
 	if err != nil {
 		return nil, err

@@ -88,11 +88,11 @@ func TestSentinelErrors(t *testing.T) {
 	expectErr(t, "a tag name taken in its store", err, models.ErrTagNameTaken)
 	_, err = m.Tags.Create(ctx, 999999, "x")
 	expectErr(t, "a tag of no store", err, models.ErrStoreNotFound)
-	_, err = m.Users.Create(ctx, "a@example.com", "correct horse", false)
+	_, err = m.Users.Create(ctx, "a@example.com", "correct horse", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.Users.Create(ctx, "a@example.com", "correct horse", false)
+	_, err = m.Users.Create(ctx, "a@example.com", "correct horse", false, nil)
 	expectErr(t, "an email taken", err, models.ErrEmailTaken)
 
 	for what, err := range map[string]error{
@@ -184,7 +184,7 @@ func TestCascades(t *testing.T) {
 		t.Errorf("another store's item: %v", err)
 	}
 
-	user, err := m.Users.Create(ctx, "a@example.com", "correct horse", false)
+	user, err := m.Users.Create(ctx, "a@example.com", "correct horse", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

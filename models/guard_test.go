@@ -15,7 +15,7 @@ func TestGuarded(t *testing.T) {
 	m, db := data(t)
 	shop := mustStore(t, m, "Shop")
 	item := mustItem(t, m, shop.ID, "Chair", 100)
-	user, err := m.Users.Create(ctx, "a@example.com", "correct horse", false)
+	user, err := m.Users.Create(ctx, "a@example.com", "correct horse", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

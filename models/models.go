@@ -26,7 +26,9 @@ type Models struct {
 	// IdempotencyKeys keeps the answers of requests sent with an
 	// Idempotency-Key.
 	IdempotencyKeys IdempotencyKeys
-	db              *gorm.DB
+	// AccountTokens issues the tokens of the links we email.
+	AccountTokens AccountTokens
+	db            *gorm.DB
 }
 
 // New returns the data layer on db. bcryptCost is the cost of the password
@@ -38,6 +40,7 @@ func New(db *gorm.DB, bcryptCost int) *Models {
 		Tags:            Tags{db: db},
 		Users:           newUsers(db, bcryptCost),
 		IdempotencyKeys: IdempotencyKeys{db: db},
+		AccountTokens:   AccountTokens{db: db},
 		db:              db,
 	}
 }
@@ -53,5 +56,5 @@ func (m *Models) Ping(ctx context.Context) error {
 
 // All lists every model, for checks that the migrated schema matches them.
 func All() []any {
-	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}, &IdempotencyKey{}}
+	return []any{&Store{}, &Item{}, &Tag{}, &ItemTag{}, &User{}, &IdempotencyKey{}, &AccountToken{}}
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -16,7 +17,9 @@ type User struct {
 	Email        string
 	PasswordHash string
 	IsAdmin      bool
-	CreatedAt    time.Time
+	// EmailVerified: the user followed the link of a verification email.
+	EmailVerified bool
+	CreatedAt     time.Time
 }
 
 // Users reads and writes accounts, and checks their passwords.
@@ -36,19 +39,42 @@ func newUsers(db *gorm.DB, bcryptCost int) Users {
 	return Users{db: db, bcryptCost: bcryptCost, dummyHash: hash}
 }
 
+// AfterCreate runs in the transaction that adds a user, after the insert,
+// with the database/sql transaction for libraries that join it: the job
+// queue enqueues the welcome email there, so a user whose insert rolls
+// back gets no email and a committed one always has its email queued. An
+// error undoes the insert.
+type AfterCreate func(ctx context.Context, tx *sql.Tx, user User) error
+
 // Create adds an account with the password hashed; ErrEmailTaken if the
-// email is registered already. The caller normalizes the email.
-func (s Users) Create(ctx context.Context, email, password string, isAdmin bool) (User, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
+// email is registered already. The caller normalizes the email. then, if
+// not nil, runs in the same transaction.
+func (s Users) Create(ctx context.Context, email, password string, isAdmin bool, then AfterCreate) (User, error) {
+	hash, err := s.hash(password)
 	if err != nil {
 		return User{}, err
 	}
-	user := User{Email: email, PasswordHash: string(hash), IsAdmin: isAdmin}
-	err = s.db.WithContext(ctx).Create(&user).Error
+	user := User{Email: email, PasswordHash: hash, IsAdmin: isAdmin}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&user).Error; err != nil || then == nil {
+			return err
+		}
+		sqlTx, err := sqlTx(tx)
+		if err != nil {
+			return err
+		}
+		return then(ctx, sqlTx, user)
+	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return User{}, ErrEmailTaken
 	}
 	return user, err
+}
+
+// hash is the bcrypt hash of a password.
+func (s Users) hash(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
+	return string(hash), err
 }
 
 // Authenticate returns the account with this email and password, or

@@ -46,14 +46,16 @@ const localsPrincipal = "principal"
 
 // Auth errors, each with its machine-readable code.
 var (
-	errAuthRequired  = authError("authorization_required", "Request does not contain an access token.")
-	errInvalidToken  = authError("invalid_token", "Signature verification failed or the token is malformed.")
-	errTokenExpired  = authError("token_expired", "The token has expired.")
-	errTokenRevoked  = authError("token_revoked", "The token has been revoked.")
-	errWrongType     = authError("wrong_token_type", "This endpoint needs a different type of token.")
-	errFreshRequired = authError("fresh_token_required", "The token is not fresh: log in again.")
-	errUserNotFound  = authError("user_not_found", "The user of this token no longer exists.")
-	errAdminRequired = &Error{Status: fiber.StatusForbidden, Code: "admin_required", Message: "Admin privilege required."}
+	errAuthRequired     = authError("authorization_required", "Request does not contain an access token.")
+	errInvalidToken     = authError("invalid_token", "Signature verification failed or the token is malformed.")
+	errTokenExpired     = authError("token_expired", "The token has expired.")
+	errTokenRevoked     = authError("token_revoked", "The token has been revoked.")
+	errWrongType        = authError("wrong_token_type", "This endpoint needs a different type of token.")
+	errFreshRequired    = authError("fresh_token_required", "The token is not fresh: log in again.")
+	errUserNotFound     = authError("user_not_found", "The user of this token no longer exists.")
+	errAdminRequired    = &Error{Status: fiber.StatusForbidden, Code: "admin_required", Message: "Admin privilege required."}
+	errEmailNotVerified = &Error{Status: fiber.StatusForbidden, Code: "email_not_verified",
+		Message: "Verify your email first: follow the link we sent, or ask for a new one with POST /verify-email/resend."}
 )
 
 func authError(code, msg string) *Error {
@@ -71,16 +73,28 @@ func (s *server) verifyToken(then fiber.Handler) fiber.Handler {
 	})
 }
 
+// emailGate says whether a route refuses users who have not verified
+// their email (when REQUIRE_VERIFIED_EMAIL is on).
+type emailGate bool
+
+// The two gates: every route has the first but the few that get a user
+// verified (and /me, /logout, /refresh).
+const (
+	verifiedEmail emailGate = true
+	anyEmail      emailGate = false
+)
+
 // tokenMiddleware verifies the bearer token and then checks what
 // contrib/jwt does not: the claims we rely on, the token type, and, in one
-// query, that its session lasts and its user exists.
-func (s *server) tokenMiddleware(tokenType string) fiber.Handler {
+// query, that its session lasts, its user exists and, behind the gate,
+// has verified its email.
+func (s *server) tokenMiddleware(tokenType string, gate emailGate) fiber.Handler {
 	return s.verifyToken(func(c *fiber.Ctx) error {
 		claims, userID, err := verifiedClaims(c, tokenType)
 		if err != nil {
 			return err
 		}
-		p, err := s.lookUpToken(c, claims, userID)
+		p, err := s.lookUpToken(c, claims, userID, gate)
 		if err != nil {
 			return err
 		}
@@ -136,8 +150,9 @@ func validClaims(claims *Claims) (int64, error) {
 
 // lookUpToken is the database half of a token check, as a query of its
 // own: the token's user must still exist and its session must not have
-// ended. It also reads whether the user is an admin now.
-func (s *server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*principal, error) {
+// ended; behind the gate, with REQUIRE_VERIFIED_EMAIL on, the user must
+// have verified its email. It also reads whether the user is an admin now.
+func (s *server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64, gate emailGate) (*principal, error) {
 	state, err := s.sessions.Check(c.UserContext(), claims.SessionID, userID)
 	switch {
 	case err != nil:
@@ -146,6 +161,8 @@ func (s *server) lookUpToken(c *fiber.Ctx, claims *Claims, userID int64) (*princ
 		return nil, errUserNotFound
 	case state.Ended:
 		return nil, errTokenRevoked
+	case gate == verifiedEmail && s.cfg.RequireVerifiedEmail && !state.EmailVerified:
+		return nil, errEmailNotVerified
 	}
 	return &principal{UserID: userID, IsAdmin: state.IsAdmin, Claims: claims}, nil
 }
@@ -179,7 +196,9 @@ const (
 // handler's first statement. When that statement did not prove the token
 // (the handler failed, or found nothing), the token is checked with a
 // query of its own, and its failure is the answer: a revoked token gets
-// the same 401 as on any other route, and never writes.
+// the same 401 as on any other route, and never writes. With
+// REQUIRE_VERIFIED_EMAIL on, the statement cannot see the gate, so the
+// token is checked first, with its own query, as on other routes.
 func (s *server) guarded(age tokenAge, h guardedHandler) fiber.Handler {
 	return s.verifyToken(func(c *fiber.Ctx) error {
 		claims, userID, err := verifiedClaims(c, accessToken)
@@ -187,6 +206,11 @@ func (s *server) guarded(age tokenAge, h guardedHandler) fiber.Handler {
 			return err
 		}
 		middleware.SetUserID(c, userID)
+		if s.cfg.RequireVerifiedEmail {
+			if _, err := s.lookUpToken(c, claims, userID, verifiedEmail); err != nil {
+				return err
+			}
+		}
 		data := s.data.Guarded(models.NewGuard(claims.SessionID, userID))
 		if age == freshToken && !claims.Fresh {
 			err = errFreshRequired
@@ -196,7 +220,7 @@ func (s *server) guarded(age tokenAge, h guardedHandler) fiber.Handler {
 		if err == nil && data.Proven() {
 			return nil
 		}
-		if _, authErr := s.lookUpToken(c, claims, userID); authErr != nil {
+		if _, authErr := s.lookUpToken(c, claims, userID, verifiedEmail); authErr != nil {
 			return authErr
 		}
 		return err

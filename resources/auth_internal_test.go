@@ -38,7 +38,7 @@ func TestGuardedRouteWithoutAStatement(t *testing.T) {
 	app := fiber.New(d.Stack.AppConfig(s.errorHandler))
 	app.Get("/unguarded", s.guarded(anyToken, func(c *fiber.Ctx, _ *models.Guarded) error { return c.SendString("secret") }))
 
-	user, err := d.Data.Users.Create(context.Background(), "probe@example.com", "correct horse", true)
+	user, err := d.Data.Users.Create(context.Background(), "probe@example.com", "correct horse", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,11 @@ package resources_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,14 +16,17 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/riverqueue/river/rivertype"
 
 	"stores-api/blocklist"
 	"stores-api/config"
 	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
+	"stores-api/mail"
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/resources"
+	"stores-api/tasks"
 )
 
 func TestMain(m *testing.M) {
@@ -45,6 +50,7 @@ type testEnv struct {
 	Sessions *blocklist.Sessions
 	Config   config.Config
 	Stack    *middleware.Stack
+	Jobs     *tasks.Queue  // inserts jobs; works them once started (startWorkers)
 	logs     *apptest.Logs // everything the app logs, as production writes it
 	admin    string        // cached access tokens
 	user     string
@@ -88,8 +94,56 @@ func buildEnv(t testing.TB, db *testdb.DB, cfg config.Config, dbTimeout time.Dur
 	}
 	e := &testEnv{t: t, DB: db, Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm), Config: cfg, logs: logs,
 		Stack: middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: db.Dialect, DBTimeout: dbTimeout})}
-	e.App = resources.New(resources.Deps{Data: e.Data, Sessions: e.Sessions, Config: cfg, Log: log, Stack: e.Stack})
+	e.Jobs = newQueue(t, db, e.Data, cfg, log)
+	e.App = resources.New(resources.Deps{Data: e.Data, Sessions: e.Sessions, Config: cfg, Log: log, Stack: e.Stack,
+		Jobs: e.Jobs})
 	return e
+}
+
+// fastRetries retries a failed job after a tenth of a second, so tests
+// see a retry without waiting out River's backoff.
+type fastRetries struct{}
+
+func (fastRetries) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
+}
+
+// newQueue is the job queue of a test app: it sends through MAIL_URL (a
+// test SMTP server) or, without one, writes emails to the log, and polls
+// for jobs often so tests see them worked soon.
+func newQueue(t testing.TB, db *testdb.DB, data *models.Models, cfg config.Config, log *slog.Logger) *tasks.Queue {
+	t.Helper()
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sender mail.Sender = mail.NewLog(log)
+	if cfg.MailURL != "" {
+		if sender, err = mail.NewSMTP(cfg.MailURL, cfg.MailFrom); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := tasks.New(tasks.Config{Dialect: db.Dialect, DB: sqlDB, Data: data, Mail: sender, PublicURL: cfg.PublicURL,
+		Workers: cfg.Workers, Log: log, RetryPolicy: fastRetries{}, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// startWorkers starts the app's job workers until the test ends.
+func (e *testEnv) startWorkers() {
+	e.t.Helper()
+	if err := e.Jobs.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Jobs.Stop(ctx); err != nil {
+			e.t.Errorf("stopping the workers: %v", err)
+		}
+	})
 }
 
 func mustConfig(t testing.TB, vars map[string]string) config.Config {

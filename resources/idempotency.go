@@ -190,5 +190,5 @@ func (s *server) checkBearer(c *fiber.Ctx) (*principal, error) {
 	if claims.Type != accessToken {
 		return nil, errWrongType
 	}
-	return s.lookUpToken(c, claims, userID)
+	return s.lookUpToken(c, claims, userID, verifiedEmail)
 }

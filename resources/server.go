@@ -18,6 +18,7 @@ import (
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/schemas"
+	"stores-api/tasks"
 )
 
 // Deps are what the API is built from. main builds them once; tests build
@@ -28,18 +29,21 @@ type Deps struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Stack    *middleware.Stack // shared with the admin panel
+	Jobs     *tasks.Queue      // the emails the routes cause
 }
 
 // server holds what the handlers depend on.
 type server struct {
 	data     *models.Models
 	sessions *blocklist.Sessions
+	jobs     *tasks.Queue
 	cfg      config.Config
 	log      *slog.Logger
 	validate *validator.Validate
 	signIn   fiber.Handler // one budget per client for every sign-in route
 
-	requireAccess  fiber.Handler // a valid access token
+	requireAccess  fiber.Handler // a valid access token (of a verified user, when that is required)
+	requireSignIn  fiber.Handler // a valid access token, verified email or not
 	requireRefresh fiber.Handler // a valid refresh token
 }
 
@@ -62,13 +66,15 @@ func newServer(d Deps) *server {
 	s := &server{
 		data:     d.Data,
 		sessions: d.Sessions,
+		jobs:     d.Jobs,
 		cfg:      d.Config,
 		log:      d.Log,
 		validate: schemas.NewValidator(),
 		signIn:   d.Stack.SignInLimit(),
 	}
-	s.requireAccess = s.tokenMiddleware(accessToken)
-	s.requireRefresh = s.tokenMiddleware(refreshToken)
+	s.requireAccess = s.tokenMiddleware(accessToken, verifiedEmail)
+	s.requireSignIn = s.tokenMiddleware(accessToken, anyEmail)
+	s.requireRefresh = s.tokenMiddleware(refreshToken, anyEmail)
 	return s
 }
 

@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/schemas"
+	"stores-api/tasks"
 )
 
 var errBadRefreshToken = invalidField("refresh_token", "Not a valid refresh token of this user.")
@@ -21,7 +24,12 @@ func (s *server) registerUserRoutes(r fiber.Router) {
 	r.Post("/register", s.signIn, s.idempotent(byClientAddress), s.register)
 	r.Post("/login", s.signIn, s.login)
 	r.Post("/refresh", s.signIn, s.requireRefresh, s.refresh)
-	r.Post("/logout", s.requireAccess, s.logout)
+	r.Post("/logout", s.requireSignIn, s.logout)
+	r.Get("/me", s.requireSignIn, s.me)
+	r.Get("/verify-email", s.verifyEmail)
+	r.Post("/verify-email/resend", s.signIn, s.requireSignIn, s.resendVerification)
+	r.Post("/password-reset", s.signIn, s.requestPasswordReset)
+	r.Post("/password-reset/confirm", s.signIn, s.confirmPasswordReset)
 	if !s.cfg.Production() { // development helpers, as in the course
 		r.Get("/user/:id", s.requireAccess, requireAdmin, s.getUser)
 		r.Delete("/user/:id", s.requireAccess, requireAdmin, s.deleteUser)
@@ -35,7 +43,7 @@ func (s *server) register(c *fiber.Ctx) error {
 		return err
 	}
 	isAdmin := slices.Contains(s.cfg.AdminEmails, in.Email)
-	user, err := s.data.Users.Create(c.UserContext(), in.Email, in.Password, isAdmin)
+	user, err := s.data.Users.Create(c.UserContext(), in.Email, in.Password, isAdmin, s.enqueueWelcome)
 	if err != nil {
 		return err
 	}
@@ -43,6 +51,12 @@ func (s *server) register(c *fiber.Ctx) error {
 		Message: "User created successfully.",
 		User:    schemas.NewUserOut(user),
 	})
+}
+
+// enqueueWelcome queues the welcome email in the transaction that adds the
+// user: the email goes out exactly when the user exists (tasks).
+func (s *server) enqueueWelcome(ctx context.Context, tx *sql.Tx, user models.User) error {
+	return s.jobs.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: user.ID})
 }
 
 // login handles POST /login: a new session, and an access and a refresh

@@ -222,7 +222,7 @@ func TestPasswordRules(t *testing.T) {
 	}
 
 	// An account from before the rules keeps its password.
-	if _, err := e.Data.Users.Create(context.Background(), "old@example.com", "password", false); err != nil {
+	if _, err := e.Data.Users.Create(context.Background(), "old@example.com", "password", false, nil); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, e.do("POST", "/login", map[string]string{"email": "old@example.com", "password": "password"}, ""), http.StatusOK)

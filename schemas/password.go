@@ -53,3 +53,11 @@ func validateRegister(sl validator.StructLevel) {
 		sl.ReportError(in.Password, "password", "Password", tag, "")
 	}
 }
+
+// validateNewPassword applies the password rules to a new password.
+func validateNewPassword(sl validator.StructLevel) {
+	in := sl.Current().Interface().(NewPassword)
+	if tag := PasswordRule(in.Password, in.Email); tag != "" {
+		sl.ReportError(in.Password, "password", "Password", tag, "")
+	}
+}

@@ -36,13 +36,39 @@ func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // UserOut is a user as responses show it: never the password hash.
 type UserOut struct {
-	ID      int64  `json:"id"`
-	Email   string `json:"email"`
-	IsAdmin bool   `json:"is_admin"`
+	ID            int64  `json:"id"`
+	Email         string `json:"email"`
+	IsAdmin       bool   `json:"is_admin"`
+	EmailVerified bool   `json:"email_verified"`
 }
 
 // NewUserOut maps a user model.
-func NewUserOut(u models.User) UserOut { return UserOut{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin} }
+func NewUserOut(u models.User) UserOut {
+	return UserOut{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, EmailVerified: u.EmailVerified}
+}
+
+// PasswordResetIn is the body of POST /password-reset.
+type PasswordResetIn struct {
+	Email string `json:"email" validate:"required,max=254,nocontrol"`
+}
+
+// Normalize trims and lower-cases the email.
+func (in *PasswordResetIn) Normalize() { in.Email = normalizeEmail(in.Email) }
+
+// PasswordResetConfirmIn is the body of POST /password-reset/confirm: the
+// token of the emailed link and the new password, which follows the rules
+// of a registration (NewPassword checks the ones that need the email).
+type PasswordResetConfirmIn struct {
+	Token    string `json:"token" validate:"required,max=64,nocontrol"`
+	Password string `json:"password" validate:"required,min=8,maxbytes=72"`
+}
+
+// NewPassword is a new password of the account email, for the password
+// rules that depend on the account (password.go).
+type NewPassword struct {
+	Email    string `json:"-"`
+	Password string `json:"password"`
+}
 
 // UserCreatedOut answers POST /register.
 type UserCreatedOut struct {

@@ -22,6 +22,7 @@ func NewValidator() *validator.Validate {
 	must(v.RegisterValidation("nonul", noNUL))
 	must(v.RegisterValidation("maxbytes", maxBytes))
 	v.RegisterStructValidation(validateRegister, RegisterIn{})
+	v.RegisterStructValidation(validateNewPassword, NewPassword{})
 	return v
 }
 
