@@ -36,7 +36,8 @@ type Deps struct {
 	// SignInLimit is the API's sign-in rate limit: one budget for every
 	// way to guess a password.
 	SignInLimit fiber.Handler
-	// Jobs is the job queue, for the Jobs page.
+	// Jobs is the job queue: the Jobs page lists and retries its jobs, and
+	// the users page enqueues verification emails.
 	Jobs *tasks.Queue
 }
 
@@ -47,6 +48,7 @@ type panel struct {
 	cfg      config.Config
 	log      *slog.Logger
 	validate *validator.Validate
+	jobs     *tasks.Queue
 	csrfKey  []byte           // signs CSRF tokens (csrf.go)
 	now      func() time.Time // the clock CSRF tokens expire by
 }
@@ -64,6 +66,7 @@ func newPanel(d Deps, now func() time.Time) *fiber.App {
 		sessions: d.Sessions,
 		cfg:      d.Config,
 		log:      d.Log,
+		jobs:     d.Jobs,
 		validate: schemas.NewValidator(),
 		csrfKey:  deriveKey(d.Config.JWTSecret, "stores-api admin csrf"),
 		now:      now,
@@ -101,6 +104,9 @@ func newPanel(d Deps, now func() time.Time) *fiber.App {
 	r.Post("/users/:id/sessions", a.endUserSessions)
 	r.Get("/users/:id/delete", a.confirmDeleteUser)
 	r.Post("/users/:id/delete", a.deleteUser)
+	r.Post("/users/:id/verification", a.resendVerification)
+	r.Get("/jobs", a.listJobs)
+	r.Post("/jobs/:id/retry", a.retryJob)
 	r.Use(panelOnly(func(*fiber.Ctx) error { return errNoSuchPage }))
 	return r
 }
@@ -151,15 +157,17 @@ var (
 	errNoSuchPage  = &problem{fiber.StatusNotFound, "There is no such page."}
 	errSelfChange  = &problem{fiber.StatusConflict, "You cannot demote or delete your own account."}
 	errChooseAdmin = &problem{fiber.StatusUnprocessableEntity, "Choose promote or demote."}
+	errVerified    = &problem{fiber.StatusConflict, "This user's email is verified already."}
 )
 
-// missing words the data layer's not-found errors: the thing may have
-// been deleted since the page that links to it was shown.
+// missing words the not-found errors of the data layer and the job queue:
+// the thing may have been deleted since the page that links to it was shown.
 var missing = map[error]string{
 	models.ErrStoreNotFound: "Store not found.",
 	models.ErrItemNotFound:  "Item not found.",
 	models.ErrTagNotFound:   "Tag not found.",
 	models.ErrUserNotFound:  "User not found.",
+	tasks.ErrJobNotFound:    "Job not found.",
 }
 
 // errorPage explains, as a page, every error no form could show: the

@@ -17,9 +17,11 @@ import (
 	"stores-api/config"
 	"stores-api/internal/apptest"
 	"stores-api/internal/testdb"
+	"stores-api/mail"
 	"stores-api/middleware"
 	"stores-api/models"
 	"stores-api/schemas"
+	"stores-api/tasks"
 )
 
 func TestMain(m *testing.M) {
@@ -43,8 +45,10 @@ type testEnv struct {
 	DB       *testdb.DB
 	Data     *models.Models
 	Sessions *blocklist.Sessions
-	Config   config.Config
-	logs     *apptest.Logs
+	// Jobs is the job queue, without workers: its jobs stay available.
+	Jobs   *tasks.Queue
+	Config config.Config
+	logs   *apptest.Logs
 }
 
 func newEnv(t testing.TB) *testEnv { return newEnvWith(t, nil) }
@@ -70,6 +74,8 @@ func buildEnv(t testing.TB, db *testdb.DB, vars map[string]string, dbTimeout tim
 		"AUTH_RATE_LIMIT": "0",
 		"ADMIN_EMAILS":    adminEmail,
 		"JWT_SECRET_KEY":  "test-secret-test-secret-test-secret!",
+		// The panel sends no email itself; production wants it decided.
+		"MAIL_DISABLED": "true",
 	}
 	for k, v := range vars {
 		all[k] = v
@@ -82,12 +88,23 @@ func buildEnv(t testing.TB, db *testdb.DB, vars map[string]string, dbTimeout tim
 	log := logs.Logger()
 	e := &testEnv{t: t, DB: db, Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm),
 		Config: cfg, logs: logs}
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Workers 0: jobs are inserted only, so a test sees them as they were
+	// enqueued.
+	e.Jobs, err = tasks.New(tasks.Config{Dialect: db.Dialect, DB: sqlDB, Data: e.Data, Mail: mail.NewLog(log),
+		PublicURL: "http://localhost:5000", Workers: 0, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DBTimeout: dbTimeout})
 	// What is not the panel's gets a bare 404, as the API would answer it.
 	e.App = fiber.New(stack.AppConfig(func(c *fiber.Ctx, err error) error { return c.SendStatus(fiber.StatusNotFound) }))
 	stack.Install(e.App)
 	e.App.Mount(admin.Prefix, admin.New(admin.Deps{Data: e.Data, Sessions: e.Sessions, Config: cfg, Log: log,
-		SignInLimit: stack.SignInLimit()}))
+		SignInLimit: stack.SignInLimit(), Jobs: e.Jobs}))
 	return e
 }
 

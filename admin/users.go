@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"stores-api/models"
+	"stores-api/tasks"
 )
 
 // usersPerPage is the length of a page of the user list.
@@ -18,6 +19,7 @@ type userRow struct {
 	ID        int64
 	Email     string
 	IsAdmin   bool
+	Verified  bool // the user followed a verification link
 	CreatedAt time.Time
 	Sessions  int64 // live sessions: API sign-ins and admin panel sign-ins
 	Self      bool
@@ -50,7 +52,7 @@ func (a *panel) usersPage(c *fiber.Ctx, number, failedID int64, failure string) 
 	v := &usersView{page: page{Title: "Users", Nav: "users"}, Pager: newPager(p, Prefix+"/users", nil, total)}
 	me := currentAdmin(c)
 	for _, u := range users {
-		row := userRow{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt,
+		row := userRow{ID: u.ID, Email: u.Email, IsAdmin: u.IsAdmin, Verified: u.EmailVerified, CreatedAt: u.CreatedAt,
 			Sessions: sessions[u.ID], Self: u.ID == me.ID}
 		if u.ID == failedID {
 			row.Error = failure
@@ -140,6 +142,24 @@ func (a *panel) endUserSessions(c *fiber.Ctx) error {
 		return a.redirectWith(c, Prefix+"/login", "All your sessions have ended.")
 	}
 	return a.redirectWith(c, backToUsers(c), user.Email+": "+countNoun(n, "session")+" ended.")
+}
+
+// resendVerification handles POST /admin/users/:id/verification: the user
+// is emailed a new verification link, by a job, as POST
+// /verify-email/resend does. A user verified since the page was shown is
+// told so instead.
+func (a *panel) resendVerification(c *fiber.Ctx) error {
+	user, err := a.userOf(c)
+	if err != nil {
+		return err
+	}
+	if user.EmailVerified {
+		return a.refuseOnUsers(c, user.ID, errVerified)
+	}
+	if err := a.jobs.EnqueueNow(c.UserContext(), tasks.VerificationEmail{UserID: user.ID}); err != nil {
+		return err
+	}
+	return a.redirectWith(c, backToUsers(c), "A new verification email to "+user.Email+" is queued.")
 }
 
 // userDeleteView asks to confirm deleting a user.

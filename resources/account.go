@@ -101,8 +101,8 @@ func (s *server) confirmPasswordReset(c *fiber.Ctx) error {
 	if err != nil {
 		return linkError(err)
 	}
-	if err := s.validate.Struct(schemas.NewPassword{Email: owner.Email, Password: in.Password}); err != nil {
-		return err
+	if errs := schemas.ValidateStruct(s.validate, schemas.NewPassword{Email: owner.Email, Password: in.Password}, nil); errs != nil {
+		return &schemas.ValidationError{Fields: errs}
 	}
 	if _, err := s.data.Users.ResetPassword(c.UserContext(), in.Token, in.Password, now); err != nil {
 		return linkError(err)

@@ -137,13 +137,16 @@ func (e *testEnv) startWorkers() {
 	if err := e.Jobs.Start(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.Jobs.Stop(ctx); err != nil {
-			e.t.Errorf("stopping the workers: %v", err)
-		}
-	})
+	e.t.Cleanup(e.stopWorkers)
+}
+
+// stopWorkers stops the app's job workers as a shutdown does.
+func (e *testEnv) stopWorkers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Jobs.Stop(ctx); err != nil {
+		e.t.Errorf("stopping the workers: %v", err)
+	}
 }
 
 func mustConfig(t testing.TB, vars map[string]string) config.Config {
@@ -342,6 +345,16 @@ func (e *testEnv) count(table string) int64 {
 	e.t.Helper()
 	var n int64
 	if err := e.DB.Gorm.Table(table).Count(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// countWhere counts the rows of a table that meet a condition.
+func (e *testEnv) countWhere(table, condition string, args ...any) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.DB.Gorm.Table(table).Where(condition, args...).Count(&n).Error; err != nil {
 		e.t.Fatal(err)
 	}
 	return n
