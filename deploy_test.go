@@ -110,7 +110,8 @@ type composeService struct {
 	Healthcheck struct {
 		Test any `yaml:"test"`
 	} `yaml:"healthcheck"`
-	Restart string `yaml:"restart"`
+	Restart     string `yaml:"restart"`
+	NetworkMode string `yaml:"network_mode"`
 }
 
 type composeDependency struct {
@@ -195,14 +196,18 @@ func flagValue(args []string, flag string) string {
 // with what vars holds, as docker compose does with the shell and .env.
 func interpolate(t *testing.T, value string, vars map[string]string) string {
 	t.Helper()
-	re := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}`)
+	re := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?([^}]*)\}`)
 	return re.ReplaceAllStringFunc(value, func(m string) string {
-		name := re.FindStringSubmatch(m)[1]
-		v, ok := vars[name]
-		if !ok {
-			t.Fatalf("compose interpolates ${%s}; give the test a value for it", name)
+		parts := re.FindStringSubmatch(m)
+		name, op, def := parts[1], parts[2], parts[3]
+		if v, ok := vars[name]; ok {
+			return v
 		}
-		return v
+		if op == ":-" || op == "-" {
+			return def // ${NAME:-default}, as compose does when .env leaves NAME unset
+		}
+		t.Fatalf("compose interpolates ${%s}; give the test a value for it", name)
+		return ""
 	})
 }
 
@@ -325,6 +330,42 @@ func TestComposeFile(t *testing.T) {
 		if strings.HasSuffix(p, ":"+metricsPort) {
 			t.Errorf("api publishes the metrics port on the host: %s", p)
 		}
+	}
+}
+
+// Mailpit catches the API's emails: it shares the api service's network,
+// so the API reaches its SMTP port on loopback (no STARTTLS needed there),
+// and its web UI is published through the api service.
+func TestComposeMailpit(t *testing.T) {
+	c := loadCompose(t)
+	mailpit, ok := c.Services["mailpit"]
+	if !ok {
+		t.Fatal("no mailpit service")
+	}
+	if !strings.HasPrefix(mailpit.Image, "axllent/mailpit") {
+		t.Errorf("mailpit image = %q", mailpit.Image)
+	}
+	if mailpit.NetworkMode != "service:api" {
+		t.Errorf("mailpit network_mode = %q, want service:api", mailpit.NetworkMode)
+	}
+	api := c.Services["api"]
+	if !slices.Contains(api.Ports, "8025:8025") {
+		t.Errorf("api ports = %v, want Mailpit's UI published as 8025:8025", api.Ports)
+	}
+	effective := dockerfileStages(t).final().env()
+	for k, v := range api.env(t) {
+		effective[k] = interpolate(t, v, map[string]string{"JWT_SECRET_KEY": strings.Repeat("k", 32)})
+	}
+	cfg, err := config.Load(func(k string) string { return effective[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(cfg.MailURL)
+	if err != nil || u.Scheme != "smtp" || u.Hostname() != "127.0.0.1" || u.Port() != "1025" {
+		t.Errorf("MAIL_URL = %q, want smtp://127.0.0.1:1025", cfg.MailURL)
+	}
+	if cfg.PublicURL != "http://localhost:5000" {
+		t.Errorf("PUBLIC_URL = %q, want the published address", cfg.PublicURL)
 	}
 }
 

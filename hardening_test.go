@@ -270,7 +270,7 @@ func TestMetricsListener(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	metricsAddr := "127.0.0.1:" + freePort(t)
-	p := startServer(t, map[string]string{"DATABASE_URL": testdb.NewURL(t), "APP_ENV": "production",
+	p := startServer(t, map[string]string{"DATABASE_URL": testdb.NewURL(t), "APP_ENV": "production", "MAIL_DISABLED": "true",
 		"JWT_SECRET_KEY": strongKey, "METRICS_ADDR": metricsAddr})
 	resp, err := http.Get(p.base + "/metrics")
 	if err != nil {

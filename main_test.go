@@ -176,7 +176,7 @@ func TestDevelopmentKeyWarning(t *testing.T) {
 	})
 	t.Run("production with a key", func(t *testing.T) {
 		var logs syncBuffer
-		serveUntilUp(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": strongKey}, &logs)
+		serveUntilUp(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": strongKey, "MAIL_DISABLED": "true"}, &logs)
 		out := logs.String()
 		if strings.Contains(out, "JWT_SECRET_KEY is not set") || strings.Contains(out, strongKey) {
 			t.Fatalf("the log warns about, or shows, the key:\n%s", out)

@@ -4,20 +4,22 @@ import (
 	"fmt"
 	"stores-api/internal/browsertest"
 	"stores-api/models"
+	"stores-api/tasks"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // TestAdminPanelInBrowser walks through the panel as an admin would, in a
 // real Chromium: sign in, create a store, an item and two tags, link the
-// tags, change the price, hit a duplicate name, unlink, delete, sign out;
-// then checks that a non-admin is turned away and that a form without its
+// tags, change the price, hit a duplicate name, unlink, delete, retry a
+// failed job, resend a verification email, sign out; then checks that a non-admin is turned away and that a form without its
 // CSRF token is refused.
 func TestAdminPanelInBrowser(t *testing.T) {
 	e := newEnv(t)
 	e.register(adminEmail)
-	e.register(userEmail)
+	userID := e.register(userEmail)
 	b := browsertest.New(t, e.listen())
 
 	// Signing in, from the page a signed-out visitor is sent to.
@@ -104,6 +106,7 @@ func TestAdminPanelInBrowser(t *testing.T) {
 		[2]string{"item", fmt.Sprintf("/admin/items/%d", itemID)},
 		[2]string{"new-item", fmt.Sprintf("/admin/items/new?store=%d", storeID)},
 		[2]string{"users", "/admin/users"},
+		[2]string{"jobs", "/admin/jobs"},
 	)
 
 	// A duplicate name is explained next to the field, which keeps what
@@ -154,6 +157,29 @@ func TestAdminPanelInBrowser(t *testing.T) {
 	b.ExpectText(".notice", "Store “Corner Shop” deleted")
 	if n := e.count("stores") + e.count("items") + e.count("tags"); n != 0 {
 		t.Fatalf("%d stores, items and tags left, want none", n)
+	}
+
+	// A job given up on, retried from the Jobs page, reached by the menu.
+	jobID := e.enqueue(tasks.VerificationEmail{UserID: userID})
+	e.markJob(jobID, rivertype.JobStateDiscarded, "smtp: 550 <user@example.com> mailbox unavailable")
+	b.Submit(".top nav a[href='/admin/jobs']") // a link, followed like a submit
+	b.ExpectText("h1", "Jobs")
+	b.ExpectText("#failed", "smtp: 550 <user@example.com> mailbox unavailable")
+	b.Shot("jobs")
+	b.Submit(fmt.Sprintf("#failed form[action='/admin/jobs/%d/retry'] button", jobID))
+	b.ExpectText(".notice", fmt.Sprintf("Job %d will run again.", jobID))
+	b.ExpectText("#failed-jobs ~ p.empty", "No failed jobs.")
+	if j := e.job(jobID); j.State != string(rivertype.JobStateAvailable) {
+		t.Fatalf("the retried job is %s, want available", j.State)
+	}
+
+	// A new verification link for a user who has not verified their email.
+	b.Submit(".top nav a[href='/admin/users']")
+	b.ExpectText(fmt.Sprintf("#user-%d", userID), "Not verified")
+	b.Submit(fmt.Sprintf("form[action='/admin/users/%d/verification'] button", userID))
+	b.ExpectText(".notice", "A new verification email to "+userEmail+" is queued.")
+	if n := e.jobsOfKind("verification_email"); n != 2 {
+		t.Fatalf("%d verification email jobs, want the retried one and the new one", n)
 	}
 
 	// Sign out: the panel is closed again.

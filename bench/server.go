@@ -68,6 +68,7 @@ func startServer(dbURL string) (*server, error) {
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(),
 		"APP_ENV=production",
+		"MAIL_DISABLED=true",
 		"HOST=127.0.0.1",
 		"PORT="+port,
 		"DATABASE_URL="+dbURL,

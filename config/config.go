@@ -182,6 +182,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Production() && c.MailURL == "" && !c.MailDisabled {
 		r.fail("MAIL_URL", "is required when APP_ENV=production (or set MAIL_DISABLED=true to send no emails)")
 	}
+	if c.RequireVerifiedEmail && c.MailDisabled {
+		r.fail("REQUIRE_VERIFIED_EMAIL", "needs emails, which MAIL_DISABLED=true turns off: no user could verify")
+	}
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
 	}

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -59,6 +60,7 @@ func TestDefaults(t *testing.T) {
 func TestValues(t *testing.T) {
 	cfg := mustLoad(t, map[string]string{
 		"APP_ENV":         "production",
+		"MAIL_DISABLED":   "true",
 		"HOST":            " 0.0.0.0 ",
 		"PORT":            "8080",
 		"DATABASE_URL":    "postgres://app:pw@db:5432/stores",
@@ -152,7 +154,7 @@ func TestProductionSecret(t *testing.T) {
 		})
 	}
 	t.Run("32 bytes accepted", func(t *testing.T) {
-		cfg := mustLoad(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": secret32})
+		cfg := mustLoad(t, map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": secret32, "MAIL_DISABLED": "true"})
 		if string(cfg.JWTSecret) != secret32 || cfg.UsingDevSecret {
 			t.Fatalf("secret = %q (dev %t)", cfg.JWTSecret, cfg.UsingDevSecret)
 		}
@@ -214,5 +216,58 @@ func TestRedactURL(t *testing.T) {
 		if got := config.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestMailSettings(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		cfg := mustLoad(t, nil)
+		if cfg.MailURL != "" || cfg.MailDisabled || cfg.Workers != 10 || cfg.RequireVerifiedEmail ||
+			cfg.PublicURL != "http://127.0.0.1:5000" || cfg.MailFrom != "Stores API <no-reply@localhost>" {
+			t.Fatalf("defaults: %+v", cfg)
+		}
+	})
+	t.Run("a wildcard host links to localhost", func(t *testing.T) {
+		if cfg := mustLoad(t, map[string]string{"HOST": "0.0.0.0", "PORT": "8080"}); cfg.PublicURL != "http://localhost:8080" {
+			t.Fatalf("PUBLIC_URL = %q", cfg.PublicURL)
+		}
+	})
+	t.Run("set", func(t *testing.T) {
+		cfg := mustLoad(t, map[string]string{"MAIL_URL": "smtps://user:pw@smtp.example.com", "MAIL_FROM": "Shop <shop@example.com>",
+			"PUBLIC_URL": "https://api.example.com/", "WORKERS": "0", "REQUIRE_VERIFIED_EMAIL": "true"})
+		if cfg.MailURL != "smtps://user:pw@smtp.example.com" || cfg.MailFrom != "Shop <shop@example.com>" ||
+			cfg.PublicURL != "https://api.example.com" || cfg.Workers != 0 || !cfg.RequireVerifiedEmail {
+			t.Fatalf("%+v", cfg)
+		}
+		if logged := fmt.Sprint(cfg.LogValue()); strings.Contains(logged, "pw@") {
+			t.Fatalf("the mail password is logged: %s", logged)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"a malformed MAIL_URL", map[string]string{"MAIL_URL": "http://user:s3cret@smtp.example.com"}, "MAIL_URL"},
+		{"a MAIL_URL without a host", map[string]string{"MAIL_URL": "smtp://user:s3cret@:25"}, "MAIL_URL"},
+		{"a bad MAIL_FROM", map[string]string{"MAIL_FROM": "not an address"}, "MAIL_FROM"},
+		{"a bad PUBLIC_URL", map[string]string{"PUBLIC_URL": "api.example.com"}, "PUBLIC_URL"},
+		{"too many workers", map[string]string{"WORKERS": "100000"}, "WORKERS"},
+		{"production without mail", map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": secret32}, "MAIL_URL"},
+		{"verification without mail", map[string]string{"MAIL_DISABLED": "true", "REQUIRE_VERIFIED_EMAIL": "true"}, "REQUIRE_VERIFIED_EMAIL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.vars))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one naming %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("the error shows the password: %v", err)
+			}
+		})
+	}
+	if _, err := config.Load(env(map[string]string{"APP_ENV": "production", "JWT_SECRET_KEY": secret32,
+		"MAIL_DISABLED": "true"})); err != nil {
+		t.Fatalf("production with MAIL_DISABLED=true: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ const mailWait = 20 * time.Second
 func newMailEnv(t *testing.T, vars map[string]string) (*testEnv, *smtptest.Server) {
 	t.Helper()
 	smtp := smtptest.Start(t)
-	all := map[string]string{"MAIL_URL": smtp.URL(), "PUBLIC_URL": publicURL}
+	all := map[string]string{"MAIL_URL": smtp.URL(), "MAIL_DISABLED": "false", "PUBLIC_URL": publicURL}
 	for k, v := range vars {
 		all[k] = v
 	}

@@ -64,6 +64,9 @@ func testVars() map[string]string {
 		"AUTH_RATE_LIMIT": "0",
 		"ADMIN_EMAILS":    adminEmail,
 		"JWT_SECRET_KEY":  "test-secret-test-secret-test-secret!",
+		// Tests choose their mail sender (newQueue); production wants
+		// MAIL_URL or this.
+		"MAIL_DISABLED": "true",
 	}
 }
 

@@ -213,7 +213,8 @@ func TestOpenAPIDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	public := []string{"POST /register", "POST /login", "GET /healthz", "GET /readyz", "GET /metrics"}
+	public := []string{"POST /register", "POST /login", "GET /healthz", "GET /readyz", "GET /metrics",
+		"GET /verify-email", "POST /password-reset", "POST /password-reset/confirm"}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			route := method + " " + path

@@ -41,8 +41,9 @@ func TestAuthFlow(t *testing.T) {
 		t.Fatalf("register message = %v", created["message"])
 	}
 	user, _ := created["user"].(map[string]any)
-	if user["email"] != "flow@example.com" || user["is_admin"] != false || user["id"] == nil || len(user) != 3 {
-		t.Fatalf("register user = %v, want {id, email, is_admin}", user)
+	if user["email"] != "flow@example.com" || user["is_admin"] != false || user["email_verified"] != false ||
+		user["id"] == nil || len(user) != 4 {
+		t.Fatalf("register user = %v, want {id, email, is_admin, email_verified}", user)
 	}
 
 	r = e.do("POST", "/login", map[string]string{"email": "flow@example.com", "password": password}, "")
@@ -396,7 +397,8 @@ func TestUserHelpers(t *testing.T) {
 	expect(t, r, http.StatusOK)
 	expectNoSecrets(t, r)
 	got := r.JSON(t)
-	if got["id"] != float64(userID) || got["email"] != "target@example.com" || got["is_admin"] != false || len(got) != 3 {
+	if got["id"] != float64(userID) || got["email"] != "target@example.com" || got["is_admin"] != false ||
+		got["email_verified"] != false || len(got) != 4 {
 		t.Fatalf("GET %s = %s", path, r.Body)
 	}
 

@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 // fastRetries retries a failed job after a twentieth of a second.
 type fastRetries struct{}
 
-func (fastRetries) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
+func (fastRetries) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(50 * time.Millisecond)
+}
 
 // newQueue is a queue on db sending through sender, with workers when
 // workers > 0 (stopped when the test ends).
