@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river/rivertype"
 
 	"stores-api/internal/smtptest"
@@ -221,4 +222,82 @@ func TestStopLetsAJobInProgressFinish(t *testing.T) {
 	if n := count(t, db, "river_job", "state = ?", "completed"); n != 1 {
 		t.Fatalf("%d completed jobs, want 1", n)
 	}
+}
+
+// The queue's metrics count what this process inserted and worked, and
+// read the queue's depth from the database.
+func TestQueueMetrics(t *testing.T) {
+	db := testdb.Open(t)
+	data := models.New(db.Gorm, 4)
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp := smtptest.Start(t)
+	sender, err := mail.NewSMTP(smtp.URL(), "Stores API <no-reply@example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	q, err := tasks.New(tasks.Config{Dialect: db.Dialect, DB: sqlDB, Data: data, Mail: sender,
+		PublicURL: "http://localhost:5000", Workers: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics: reg, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
+		func(ctx context.Context, tx *sql.Tx, u models.User) error {
+			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
+		}); err != nil {
+		t.Fatal(err)
+	}
+	// Not started yet: the job waits.
+	if got := value(t, reg, "jobs_queued", "state", "available"); got != 1 {
+		t.Fatalf("jobs_queued{state=available} = %v, want 1", got)
+	}
+	if got := value(t, reg, "jobs_inserted_total", "kind", "welcome_email"); got != 1 {
+		t.Fatalf("jobs_inserted_total = %v, want 1", got)
+	}
+
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := q.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	smtp.Next(t, 30*time.Second)
+	waitFor(t, "the completion to be counted", func() bool {
+		return value(t, reg, "jobs_completed_total", "kind", "welcome_email") == 1
+	})
+	if got := value(t, reg, "jobs_queued", "state", "available"); got != 0 {
+		t.Fatalf("jobs_queued{state=available} = %v after the job ran, want 0", got)
+	}
+}
+
+// value reads the counter or gauge name whose label has value; -1 when
+// there is none.
+func value(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					if m.GetCounter() != nil {
+						return m.GetCounter().GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
