@@ -108,6 +108,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer svc.stack.Close()
 	go pruneEvery(ctx, time.Hour, log, map[string]pruner{
 		"expired sessions":         svc.sessions.Prune,
 		"expired idempotency keys": svc.data.IdempotencyKeys.Prune,
@@ -167,11 +168,11 @@ func newService(db *gorm.DB, dialect string, cfg config.Config, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{
-		data:     models.New(db, cfg.BcryptCost),
-		sessions: blocklist.New(db),
-		stack:    middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect}),
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: dialect})
+	if err != nil {
+		return nil, err
 	}
+	svc := &service{data: models.New(db, cfg.BcryptCost), sessions: blocklist.New(db), stack: stack}
 	if svc.jobs, err = newQueue(sqlDB, dialect, svc.data, svc.stack, cfg, log); err != nil {
 		return nil, err
 	}

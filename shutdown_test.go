@@ -36,7 +36,7 @@ var buildServer = sync.OnceValues(func() (string, error) {
 type serverProcess struct {
 	cmd  *exec.Cmd
 	base string
-	logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 // startServer runs the binary with env on a free port and waits until it
@@ -55,7 +55,7 @@ func startServer(t *testing.T, env map[string]string) *serverProcess {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,11 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: target.Dialect})
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: target.Dialect})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
 	jobs, err := newQueue(sqlDB, target.Dialect, models.New(db, cfg.BcryptCost), stack, cfg, log)
 	if err != nil {
 		return err

@@ -55,7 +55,10 @@ func TestCSRFTokensExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := &clock{now: time.Now()}
-	stack := middleware.New(middleware.Options{Config: cfg, Log: log})
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	app := fiber.New(stack.AppConfig(func(c *fiber.Ctx, err error) error { return c.SendStatus(fiber.StatusNotFound) }))
 	stack.Install(app)
 	app.Mount(Prefix, newPanel(Deps{Data: data, Sessions: blocklist.New(db.Gorm), Config: cfg, Log: log,

@@ -99,7 +99,11 @@ func buildEnv(t testing.TB, db *testdb.DB, vars map[string]string, dbTimeout tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := middleware.New(middleware.Options{Config: cfg, Log: log, DBTimeout: dbTimeout})
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log, DBTimeout: dbTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
 	// What is not the panel's gets a bare 404, as the API would answer it.
 	e.App = fiber.New(stack.AppConfig(func(c *fiber.Ctx, err error) error { return c.SendStatus(fiber.StatusNotFound) }))
 	stack.Install(e.App)

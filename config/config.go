@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/redis/go-redis/v9"
 
 	"stores-api/mail"
 )
@@ -77,6 +78,10 @@ type Config struct {
 	// email on every route but the ones that get them verified.
 	RequireVerifiedEmail bool
 
+	// RedisURL, when set, keeps the sign-in rate limit's counters in
+	// Redis, shared by every replica.
+	RedisURL string
+
 	// RequireIfMatch refuses writes to an existing resource that do not
 	// name the version they change (If-Match): lost updates impossible.
 	RequireIfMatch bool
@@ -117,6 +122,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("jwt_refresh_ttl", c.JWTRefreshTTL),
 		slog.Int("auth_rate_limit", c.AuthRateLimit),
 		slog.Bool("require_if_match", c.RequireIfMatch),
+		slog.String("redis_url", RedactURL(c.RedisURL)),
 		slog.String("mail_url", RedactURL(c.MailURL)),
 		slog.Bool("mail_disabled", c.MailDisabled),
 		slog.String("public_url", c.PublicURL),
@@ -165,6 +171,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AdminEmails:          lowerAll(r.list("ADMIN_EMAILS")),
 		AuthRateLimit:        r.intRange("AUTH_RATE_LIMIT", 20, 0, 1_000_000),
 		RequireIfMatch:       r.boolean("REQUIRE_IF_MATCH", false),
+		RedisURL:             r.redisURL("REDIS_URL"),
 		MailURL:              r.mailURL("MAIL_URL"),
 		MailFrom:             r.mailAddress("MAIL_FROM", "Stores API <no-reply@localhost>"),
 		MailDisabled:         r.boolean("MAIL_DISABLED", false),
@@ -297,6 +304,20 @@ func (r *reader) token(name string) string {
 	v := strings.TrimSpace(r.getenv(name))
 	if v != "" && len(v) < minTokenLen {
 		r.fail(name, "must be at least %d characters, got %d", minTokenLen, len(v))
+		return ""
+	}
+	return v
+}
+
+// redisURL reads an optional Redis URL (redis://, rediss:// or unix://).
+// Its password never appears in an error.
+func (r *reader) redisURL(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	if _, err := redis.ParseURL(v); err != nil {
+		r.fail(name, "must be a Redis URL such as redis://127.0.0.1:6379/0")
 		return ""
 	}
 	return v

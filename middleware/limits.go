@@ -126,7 +126,7 @@ var errTooManySignIns = fiber.NewError(fiber.StatusTooManyRequests, "Too many re
 
 // signInLimit allows perMinute requests a minute per client address;
 // 0 turns it off. The count lives in process memory, so each replica keeps
-// its own.
+// its own; with REDIS_URL, sharedLimit replaces it.
 func signInLimit(perMinute int) fiber.Handler {
 	if perMinute == 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }

@@ -49,10 +49,11 @@ type Stack struct {
 	dbTimeout time.Duration
 	metrics   *metrics      // nil when METRICS_ENABLED=false
 	signIn    fiber.Handler // the sign-in rate limit
+	shared    *sharedLimit  // its counters in Redis, when REDIS_URL is set
 }
 
-// New builds the stack.
-func New(o Options) *Stack {
+// New builds the stack; Close releases what it holds.
+func New(o Options) (*Stack, error) {
 	s := &Stack{cfg: o.Config, log: o.Log, dbTimeout: o.DBTimeout}
 	if s.dbTimeout <= 0 {
 		s.dbTimeout = defaultDBTimeout
@@ -61,7 +62,25 @@ func New(o Options) *Stack {
 		s.metrics = newMetrics(o.DB, o.Dialect)
 	}
 	s.signIn = signInLimit(o.Config.AuthRateLimit)
-	return s
+	if o.Config.RedisURL != "" && o.Config.AuthRateLimit > 0 {
+		shared, err := newSharedLimit(o.Config.RedisURL, o.Config.AuthRateLimit, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		if s.metrics != nil {
+			s.metrics.registry.MustRegister(shared.collectors()...)
+		}
+		s.shared, s.signIn = shared, shared.handler
+	}
+	return s, nil
+}
+
+// Close closes the stack's connection to Redis, if any.
+func (s *Stack) Close() error {
+	if s.shared == nil {
+		return nil
+	}
+	return s.shared.close()
 }
 
 // AppConfig is the fiber.Config of the app the stack serves, with

@@ -32,8 +32,12 @@ func TestGuardedRouteWithoutAStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm), Config: cfg, Log: log,
-		Stack: middleware.New(middleware.Options{Config: cfg, Log: log})}
+		Stack: stack}
 	s := newServer(d)
 	app := fiber.New(d.Stack.AppConfig(s.errorHandler))
 	app.Get("/unguarded", s.guarded(anyToken, func(c *fiber.Ctx, _ *models.Guarded) error { return c.SendString("secret") }))

@@ -95,8 +95,13 @@ func buildEnv(t testing.TB, db *testdb.DB, cfg config.Config, dbTimeout time.Dur
 	if err != nil {
 		t.Fatal(err)
 	}
+	stack, err := middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: db.Dialect, DBTimeout: dbTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
 	e := &testEnv{t: t, DB: db, Data: models.New(db.Gorm, cfg.BcryptCost), Sessions: blocklist.New(db.Gorm), Config: cfg, logs: logs,
-		Stack: middleware.New(middleware.Options{Config: cfg, Log: log, DB: sqlDB, Dialect: db.Dialect, DBTimeout: dbTimeout})}
+		Stack: stack}
 	e.Jobs = newQueue(t, db, e.Data, cfg, log)
 	e.App = resources.New(resources.Deps{Data: e.Data, Sessions: e.Sessions, Config: cfg, Log: log, Stack: e.Stack,
 		Jobs: e.Jobs})
