@@ -23,9 +23,20 @@ import (
 	"stores-api/models"
 )
 
-// openDB connects to DATABASE_URL.
+// openDB connects to DATABASE_URL, through a pooler when
+// DATABASE_DIRECT_URL says there is one.
 func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
-	target, err := models.ParseURL(cfg.DatabaseURL)
+	return open(ctx, cfg.DatabaseURL, cfg.Pooled(), cfg, log)
+}
+
+// openDirect connects to DATABASE_DIRECT_URL, the way to the database
+// without a pooler, for migrations: their lock is a session's.
+func openDirect(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
+	return open(ctx, cfg.DatabaseDirectURL, false, cfg, log)
+}
+
+func open(ctx context.Context, rawURL string, pooled bool, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
+	target, err := models.ParseURL(rawURL)
 	if err != nil {
 		return nil, target, err
 	}
@@ -34,26 +45,33 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB,
 		MaxIdle:     cfg.DBMaxIdleConns,
 		MaxLifetime: cfg.DBConnMaxLifetime,
 		SlowQuery:   cfg.DBSlowQuery,
+		Pooled:      pooled,
 	}, log)
 	return db, target, err
 }
 
-// openMigrated connects to DATABASE_URL and applies pending migrations.
-// The caller closes the database with models.Close.
+// openMigrated applies pending migrations over DATABASE_DIRECT_URL, then
+// connects to DATABASE_URL. The caller closes the database with
+// models.Close.
 func openMigrated(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
-	db, target, err := openDB(ctx, cfg, log)
-	if err != nil {
-		return nil, target, err
+	if err := migrateUp(ctx, cfg, log); err != nil {
+		return nil, models.Target{}, err
 	}
+	return openDB(ctx, cfg, log)
+}
+
+// migrateUp applies pending migrations over a direct connection of its own.
+func migrateUp(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, target, err := openDirect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
 	sqlDB, err := db.DB()
-	if err == nil {
-		err = migrations.Up(ctx, target.Dialect, sqlDB)
-	}
 	if err != nil {
-		models.Close(db)
-		return nil, target, err
+		return err
 	}
-	return db, target, nil
+	return migrations.Up(ctx, target.Dialect, sqlDB)
 }
 
 // migrate runs "migrate up", "migrate down" (one step) or "migrate status".
@@ -61,7 +79,7 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	if len(args) != 1 {
 		return errors.New("usage: stores-api migrate up|down|status")
 	}
-	db, target, err := openDB(ctx, cfg, log)
+	db, target, err := openDirect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,6 +46,9 @@ type settings struct {
 	serverURL string        // PostgreSQL server, any database
 	duration  time.Duration // per endpoint, and per round of a comparison
 	rounds    int           // rounds of each comparison with pgbench
+	// pgbouncerURL, when set, is a PgBouncer in transaction mode in front
+	// of the same server: the pooled mode is measured against the direct.
+	pgbouncerURL string
 }
 
 func loadSettings() (settings, error) {
@@ -52,6 +56,8 @@ func loadSettings() (settings, error) {
 		serverURL: envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		duration:  10 * time.Second,
 		rounds:    3,
+
+		pgbouncerURL: os.Getenv("BENCH_PGBOUNCER_URL"),
 	}
 	if v := os.Getenv("BENCH_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -88,7 +94,8 @@ func run() error {
 	}
 	defer drop()
 
-	srv, err := startServer(dbURL)
+	secret := rand.Text() + rand.Text()
+	srv, err := startServer(dbURL, secret)
 	if err != nil {
 		return err
 	}
@@ -163,6 +170,12 @@ func run() error {
 			fmt.Printf("  round %d: %6.0f req/s ÷ %6.0f tps = %.2f\n", i+1, rd.api.rps, rd.tps, rd.ratio())
 		}
 		fmt.Printf("  median ratio %.2f (target >= %s)\n", medianRound(all).ratio(), c.target)
+	}
+
+	if cfg.pgbouncerURL != "" {
+		if err := comparePooled(cfg, dbURL, secret, api.token, seed, srv); err != nil {
+			return err
+		}
 	}
 
 	rss, err := srv.peakRSS()

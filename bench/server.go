@@ -49,7 +49,9 @@ type server struct {
 	logs bytes.Buffer
 }
 
-func startServer(dbURL string) (*server, error) {
+// startServer builds and starts the server on dbURL, signing tokens with
+// secret; extraEnv adds settings.
+func startServer(dbURL, secret string, extraEnv ...string) (*server, error) {
 	dir, err := os.MkdirTemp("", "stores-api-bench")
 	if err != nil {
 		return nil, err
@@ -72,7 +74,7 @@ func startServer(dbURL string) (*server, error) {
 		"HOST=127.0.0.1",
 		"PORT="+port,
 		"DATABASE_URL="+dbURL,
-		"JWT_SECRET_KEY="+rand.Text()+rand.Text(),
+		"JWT_SECRET_KEY="+secret,
 		"ADMIN_EMAILS="+adminEmail,
 		"AUTH_RATE_LIMIT=0",
 		"JWT_ACCESS_TTL=24h", // one token serves the whole run
@@ -80,6 +82,7 @@ func startServer(dbURL string) (*server, error) {
 		"DB_MAX_OPEN_CONNS="+strconv.Itoa(connections),
 		"DB_MAX_IDLE_CONNS="+strconv.Itoa(connections),
 	)
+	s.cmd.Env = append(s.cmd.Env, extraEnv...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.logs, &s.logs
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

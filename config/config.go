@@ -48,7 +48,12 @@ type Config struct {
 	IdleTimeout    time.Duration
 	MaxConnections int
 
-	DatabaseURL       string
+	DatabaseURL string
+	// DatabaseDirectURL reaches the same database without a pooler, for
+	// what needs a session of its own: migrations and their lock. It is
+	// DatabaseURL unless set; when it differs, DatabaseURL goes through a
+	// transaction pooler such as PgBouncer (Pooled).
+	DatabaseDirectURL string
 	DBMaxOpenConns    int
 	DBMaxIdleConns    int
 	DBConnMaxLifetime time.Duration
@@ -104,6 +109,14 @@ type Config struct {
 // Production reports whether the service runs with APP_ENV=production.
 func (c Config) Production() bool { return c.Env == EnvProduction }
 
+// Pooled reports whether DATABASE_URL goes through a transaction pooler:
+// DATABASE_DIRECT_URL names another way to the database.
+func (c Config) Pooled() bool { return c.DatabaseDirectURL != c.DatabaseURL }
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
 // Addr is the host:port the server listens on.
 func (c Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
 
@@ -113,6 +126,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("env", c.Env),
 		slog.String("addr", c.Addr()),
 		slog.String("database", RedactURL(c.DatabaseURL)),
+		slog.Bool("database_pooled", c.Pooled()),
 		slog.Int("db_max_open_conns", c.DBMaxOpenConns),
 		slog.Duration("read_timeout", c.ReadTimeout),
 		slog.Duration("write_timeout", c.WriteTimeout),
@@ -161,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 		IdleTimeout:          r.duration("IDLE_TIMEOUT", 60*time.Second),
 		MaxConnections:       r.intRange("MAX_CONNECTIONS", 4096, 1, 1_000_000),
 		DatabaseURL:          r.str("DATABASE_URL", ""),
+		DatabaseDirectURL:    r.str("DATABASE_DIRECT_URL", ""),
 		DBMaxOpenConns:       r.intRange("DB_MAX_OPEN_CONNS", 16, 1, 10000),
 		DBMaxIdleConns:       r.intRange("DB_MAX_IDLE_CONNS", 16, 0, 10000),
 		DBConnMaxLifetime:    r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
@@ -186,6 +201,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.JWTSecret, c.UsingDevSecret = r.secret(c.Env)
 	c.PublicURL = r.publicURL("PUBLIC_URL", c.Host, c.Port)
+	switch {
+	case c.DatabaseDirectURL == "":
+		c.DatabaseDirectURL = c.DatabaseURL
+	case !isPostgresURL(c.DatabaseURL) || !isPostgresURL(c.DatabaseDirectURL):
+		r.fail("DATABASE_DIRECT_URL", "is for PostgreSQL behind a pooler: both it and DATABASE_URL must be postgres:// URLs")
+	}
 	if c.Production() && c.MailURL == "" && !c.MailDisabled {
 		r.fail("MAIL_URL", "is required when APP_ENV=production (or set MAIL_DISABLED=true to send no emails)")
 	}

@@ -271,3 +271,28 @@ func TestMailSettings(t *testing.T) {
 		t.Fatalf("production with MAIL_DISABLED=true: %v", err)
 	}
 }
+
+func TestDirectDatabaseURL(t *testing.T) {
+	const pooled, direct = "postgres://app@pgbouncer:6432/stores", "postgres://app@db:5432/stores"
+	if cfg := mustLoad(t, map[string]string{"DATABASE_URL": pooled}); cfg.DatabaseDirectURL != pooled || cfg.Pooled() {
+		t.Fatalf("without DATABASE_DIRECT_URL: direct %q, pooled %t", cfg.DatabaseDirectURL, cfg.Pooled())
+	}
+	if cfg := mustLoad(t, map[string]string{"DATABASE_URL": pooled, "DATABASE_DIRECT_URL": direct}); cfg.DatabaseDirectURL != direct || !cfg.Pooled() {
+		t.Fatalf("with DATABASE_DIRECT_URL: direct %q, pooled %t", cfg.DatabaseDirectURL, cfg.Pooled())
+	}
+	if _, err := config.Load(env(map[string]string{"DATABASE_DIRECT_URL": direct})); err == nil ||
+		!strings.Contains(err.Error(), "DATABASE_DIRECT_URL") {
+		t.Fatalf("a direct URL for SQLite: %v", err)
+	}
+}
+
+func TestRedisURL(t *testing.T) {
+	if cfg := mustLoad(t, map[string]string{"REDIS_URL": "redis://:s3cret@redis:6379/0"}); cfg.RedisURL == "" ||
+		strings.Contains(fmt.Sprint(cfg.LogValue()), "s3cret") {
+		t.Fatalf("REDIS_URL %q, logged as %v", cfg.RedisURL, cfg.LogValue())
+	}
+	_, err := config.Load(env(map[string]string{"REDIS_URL": "http://:s3cret@redis"}))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("a bad REDIS_URL: %v", err)
+	}
+}

@@ -78,6 +78,10 @@ type Options struct {
 	// SlowQuery is how long a statement may take before it is logged
 	// (zero: defaultSlowQuery).
 	SlowQuery time.Duration
+	// Pooled: the PostgreSQL connection goes through a transaction pooler
+	// (PgBouncer), which hands each transaction to any server connection:
+	// no named prepared statements, no session settings (openPostgres).
+	Pooled bool
 }
 
 // Open connects to the target with errors translated (unique and foreign
@@ -89,7 +93,7 @@ func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.
 	switch t.Dialect {
 	case Postgres:
 		var err error
-		if conn, err = openPostgres(t.DSN); err != nil {
+		if conn, err = openPostgres(t.DSN, opts.Pooled); err != nil {
 			return nil, err
 		}
 		dialector = postgres.New(postgres.Config{Conn: conn})
@@ -113,7 +117,7 @@ func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.
 		if conn != nil {
 			conn.Close()
 		}
-		return nil, fmt.Errorf("opening %s database: %w", t.Dialect, err)
+		return nil, fmt.Errorf("opening %s database: %w%s", t.Dialect, err, poolerHint(err, opts.Pooled))
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -126,7 +130,7 @@ func Open(ctx context.Context, t Target, opts Options, log *slog.Logger) (*gorm.
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("connecting to %s database: %w", t.Dialect, err)
+		return nil, fmt.Errorf("connecting to %s database: %w%s", t.Dialect, err, poolerHint(err, opts.Pooled))
 	}
 	return db, nil
 }
@@ -163,15 +167,41 @@ const genericPlans = "force_generic_plan"
 
 // openPostgres opens a pgx pool for dsn with the service's session
 // settings.
-func openPostgres(dsn string) (*sql.DB, error) {
+//
+// Through a transaction pooler (pooled), consecutive transactions of one
+// client connection run on different server connections, so nothing may
+// outlive a transaction: a statement prepared by name on one server
+// connection is unknown on the next, and a session setting sent at
+// connection start is refused by PgBouncer 1.18 (and would not follow
+// the client anyway). So pooled connections run each statement with pgx's
+// exec mode (an unnamed statement, prepared and executed in one round
+// trip), unless DATABASE_URL names a default_query_exec_mode (PgBouncer
+// 1.21+ can keep named statements: cache_statement), and send no
+// plan_cache_mode, which concerns named statements only.
+func openPostgres(dsn string, pooled bool) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+	if pooled && !strings.Contains(dsn, "default_query_exec_mode=") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	_, set := cfg.RuntimeParams["plan_cache_mode"]
+	if !set && cfg.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
 		cfg.RuntimeParams["plan_cache_mode"] = genericPlans
 	}
 	return stdlib.OpenDB(*cfg), nil
+}
+
+// poolerHint explains the error a transaction pooler gives a connection
+// made for a direct one: PgBouncer refuses the session settings sent at
+// connection start.
+func poolerHint(err error, pooled bool) string {
+	if pooled || !strings.Contains(err.Error(), "unsupported startup parameter") {
+		return ""
+	}
+	return "\nDATABASE_URL goes through a connection pooler: set DATABASE_DIRECT_URL to the database's own address " +
+		"(for migrations), and the service uses the pooler's way of running statements"
 }
 
 // Unavailable tells a database that cannot be reached (down, restarting,
