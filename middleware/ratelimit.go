@@ -79,7 +79,9 @@ func newSharedLimit(rawURL string, perMinute int, log *slog.Logger) (*sharedLimi
 }
 
 // collectors are the limiter's metrics.
-func (l *sharedLimit) collectors() []prometheus.Collector { return []prometheus.Collector{l.up, l.errors} }
+func (l *sharedLimit) collectors() []prometheus.Collector {
+	return []prometheus.Collector{l.up, l.errors}
+}
 
 // handler counts the request against its client address, then answers 429
 // past the budget; headers as Fiber's own limiter sets them.
