@@ -54,22 +54,22 @@ func open(ctx context.Context, rawURL string, pooled bool, cfg config.Config, lo
 // connects to DATABASE_URL. The caller closes the database with
 // models.Close.
 func openMigrated(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, models.Target, error) {
-	if err := migrateUp(ctx, cfg, log); err != nil {
+	if _, err := migrateUp(ctx, cfg, log); err != nil {
 		return nil, models.Target{}, err
 	}
 	return openDB(ctx, cfg, log)
 }
 
 // migrateUp applies pending migrations over a direct connection of its own.
-func migrateUp(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+func migrateUp(ctx context.Context, cfg config.Config, log *slog.Logger) (migrations.Applied, error) {
 	db, target, err := openDirect(ctx, cfg, log)
 	if err != nil {
-		return err
+		return migrations.Applied{}, err
 	}
 	defer models.Close(db)
 	sqlDB, err := db.DB()
 	if err != nil {
-		return err
+		return migrations.Applied{}, err
 	}
 	return migrations.Up(ctx, target.Dialect, sqlDB)
 }

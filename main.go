@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"stores-api/config"
 	"stores-api/mail"
 	"stores-api/middleware"
+	"stores-api/migrations"
 	"stores-api/models"
 	"stores-api/resources"
 	"stores-api/tasks"
@@ -41,7 +43,28 @@ import (
 // after SIGINT or SIGTERM.
 const shutdownTimeout = 10 * time.Second
 
+// usage lists the commands, for --help.
+const usage = `stores-api serves the Stores REST API (the Go port of "REST APIs with Flask and Python").
+
+Usage: stores-api [command]
+
+  serve                        serve the API and the admin panel (the default); migrations run first
+  worker                       work the job queue (send the emails) without serving HTTP
+  migrate up|down|status       apply all migrations, undo the last one, or list them
+  promote-admin EMAIL          make a user an admin
+  demote-admin EMAIL           take a user's admin rights away
+  end-sessions EMAIL           sign a user out everywhere
+  healthcheck                  exit 0 when the local server's GET /healthz answers 200
+  help                         show this help (also -h, --help)
+
+Settings come from the environment or a .env file: see README.md, "Configuration".
+`
+
 func main() {
+	if len(os.Args) > 1 && slices.Contains([]string{"help", "-h", "--help"}, os.Args[1]) {
+		fmt.Print(usage)
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
@@ -81,22 +104,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case "healthcheck":
 		return healthcheck(ctx, probeHost(cfg.Host), cfg.Port, healthcheckTimeout)
 	}
-	return fmt.Errorf("unknown command %q (want serve, worker, migrate, promote-admin, demote-admin, end-sessions or healthcheck)", command)
+	return fmt.Errorf("unknown command %q: stores-api --help lists the commands", command)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: readableDurations}
 	if cfg.Production() {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// readableDurations writes durations as "15m0s" or "1.2ms", as the text
+// handler does, in the JSON logs too, whose default is nanoseconds.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
+}
+
 // serve applies migrations, then serves until ctx is cancelled; then it
 // stops accepting, lets in-flight requests and running jobs finish and
 // closes the database.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	db, target, err := openMigrated(ctx, cfg, log)
+	applied, err := migrateUp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	db, target, err := openDB(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -122,7 +158,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer stopMetrics()
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr())
+	ln, err := listen(cfg)
 	if err != nil {
 		return err
 	}
@@ -136,7 +172,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer stopJobs(svc.jobs, log)
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- svc.app.Listener(ln) }()
-	log.Info("listening", "config", cfg)
+	logStart(log, cfg, ln.Addr(), target, applied)
 
 	select {
 	case err := <-listenErr:
@@ -148,6 +184,52 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// listen binds the API's address; a port another process holds is an
+// error that says which setting moves it.
+func listen(cfg config.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("port %d on %s is taken by another process: stop it, or set PORT to a free port (%w)",
+			cfg.Port, cfg.Host, err)
+	}
+	return ln, err
+}
+
+// logStart tells, once the port is bound, where everything is: the API and
+// its docs, the admin panel, the metrics, the database and its schema.
+func logStart(log *slog.Logger, cfg config.Config, addr net.Addr, db models.Target, applied migrations.Applied) {
+	base := "http://" + displayAddr(addr)
+	log.Info("listening", "url", base, "mode", cfg.Env)
+	log.Info("API docs", "url", base+"/swagger-ui", "openapi", base+"/openapi.json")
+	log.Info("admin panel", "url", base+admin.Prefix)
+	switch {
+	case !cfg.MetricsEnabled:
+		log.Info("metrics off (METRICS_ENABLED=false)")
+	case cfg.MetricsAddr != "":
+		log.Info("metrics", "url", "http://"+cfg.MetricsAddr+"/metrics")
+	case cfg.Production() && cfg.MetricsToken == "":
+		log.Info("metrics not served on the public port in production: set METRICS_ADDR or METRICS_TOKEN")
+	default:
+		log.Info("metrics", "url", base+"/metrics")
+	}
+	log.Info("database", db.LogAttrs()...)
+	log.Info("migrations", "applied_now", applied.Count, "schema_version", applied.Version)
+	log.Info("configuration", "config", cfg)
+}
+
+// displayAddr is a listen address as a browser can open it: a wildcard
+// host becomes localhost.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // service is what serves one database: the data layer, the middleware

@@ -53,14 +53,23 @@ func NewProvider(dialect string, db *sql.DB) (*goose.Provider, error) {
 	return goose.NewProvider(gooseDialect, db, dir, opts...)
 }
 
+// Applied says what Up did: how many migrations it applied, and the
+// version the schema is at.
+type Applied struct {
+	Count   int
+	Version int64
+}
+
 // Up applies every pending migration.
-func Up(ctx context.Context, dialect string, db *sql.DB) error {
+func Up(ctx context.Context, dialect string, db *sql.DB) (Applied, error) {
 	p, err := NewProvider(dialect, db)
 	if err != nil {
-		return err
+		return Applied{}, err
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("applying migrations: %w", err)
+	results, err := p.Up(ctx)
+	if err != nil {
+		return Applied{}, fmt.Errorf("applying migrations: %w", err)
 	}
-	return nil
+	version, err := p.GetDBVersion(ctx)
+	return Applied{Count: len(results), Version: version}, err
 }

@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +70,24 @@ func ParseURL(raw string) (Target, error) {
 		return Target{Dialect: SQLite, DSN: path}, nil
 	}
 	return Target{}, fmt.Errorf("DATABASE_URL: must start with sqlite:///, postgres:// or postgresql://")
+}
+
+// LogAttrs say where the database is, for the start-up log: the file of an
+// SQLite database, the host and name of a PostgreSQL one (never its
+// password or user).
+func (t Target) LogAttrs() []any {
+	if t.Dialect == SQLite {
+		path, err := filepath.Abs(t.DSN)
+		if err != nil {
+			path = t.DSN
+		}
+		return []any{"dialect", t.Dialect, "file", path}
+	}
+	u, err := url.Parse(t.DSN)
+	if err != nil {
+		return []any{"dialect", t.Dialect}
+	}
+	return []any{"dialect", t.Dialect, "host", u.Host, "database", strings.TrimPrefix(u.Path, "/")}
 }
 
 // Options size the connection pool and say when a statement is slow.

@@ -46,7 +46,11 @@ const localsPrincipal = "principal"
 
 // Auth errors, each with its machine-readable code.
 var (
-	errAuthRequired     = authError("authorization_required", "Request does not contain an access token.")
+	errAuthRequired = authError("authorization_required", "Request does not contain an access token.")
+	// The header is there, but not as "Bearer <token>": a client that
+	// sends the token alone learns what is missing.
+	errNoBearerScheme = authError("authorization_required",
+		`The Authorization header must be "Bearer <token>": the Bearer scheme is missing.`)
 	errInvalidToken     = authError("invalid_token", "Signature verification failed or the token is malformed.")
 	errTokenExpired     = authError("token_expired", "The token has expired.")
 	errTokenRevoked     = authError("token_revoked", "The token has been revoked.")
@@ -104,10 +108,12 @@ func (s *server) tokenMiddleware(tokenType string, gate emailGate) fiber.Handler
 	})
 }
 
-// tokenError tells a missing header, an expired token and any other bad
-// token apart.
-func tokenError(_ *fiber.Ctx, err error) error {
+// tokenError tells a missing header, one without the Bearer scheme, an
+// expired token and any other bad token apart.
+func tokenError(c *fiber.Ctx, err error) error {
 	switch {
+	case errors.Is(err, jwtware.ErrJWTMissingOrMalformed) && c.Get(fiber.HeaderAuthorization) != "":
+		return errNoBearerScheme
 	case errors.Is(err, jwtware.ErrJWTMissingOrMalformed):
 		return errAuthRequired
 	case errors.Is(err, jwt.ErrTokenExpired):

@@ -662,3 +662,16 @@ func fillParams(path string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// A token without its scheme is told what is missing.
+func TestAuthorizationWithoutTheBearerScheme(t *testing.T) {
+	e := newEnv(t)
+	token := e.userToken()
+	body := expectError(t, e.withHeader("GET", "/stores", token), http.StatusUnauthorized,
+		`The Authorization header must be "Bearer <token>": the Bearer scheme is missing.`)
+	if body["error"] != "authorization_required" {
+		t.Fatalf("error code %v", body["error"])
+	}
+	expectError(t, e.withHeader("GET", "/stores", ""), http.StatusUnauthorized, "Request does not contain an access token.")
+	expect(t, e.withHeader("GET", "/stores", "Bearer "+token), http.StatusOK)
+}

@@ -73,7 +73,7 @@ func newPostgresDatabase(t *testing.T, server string) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := migrations.Up(context.Background(), models.Postgres, db); err != nil {
+	if _, err := migrations.Up(context.Background(), models.Postgres, db); err != nil {
 		t.Fatal(err)
 	}
 	return u.String()

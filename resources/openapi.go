@@ -2,6 +2,7 @@ package resources
 
 import (
 	"embed"
+	"stores-api/schemas"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -30,10 +31,23 @@ var swaggerFiles = map[string]string{
 // registerDocRoutes serves the API's description. It needs no token: the
 // document describes the API, it holds no data.
 func registerDocRoutes(r fiber.Router) {
+	r.Get("/", serveIndex)
 	r.Get("/openapi.json", serveOpenAPI)
 	r.Get("/swagger-ui", serveSwaggerUI)
 	r.Get("/swagger-ui/:file", serveSwaggerAsset)
 }
+
+// index is what GET / answers: where to go next.
+var index = schemas.IndexOut{
+	Name:    "Stores API",
+	Docs:    "/swagger-ui",
+	OpenAPI: "/openapi.json",
+	Admin:   "/admin",
+	Health:  "/healthz",
+}
+
+// serveIndex handles GET /: the links a newcomer looks for first.
+func serveIndex(c *fiber.Ctx) error { return c.JSON(index) }
 
 // serveOpenAPI handles GET /openapi.json.
 func serveOpenAPI(c *fiber.Ctx) error {

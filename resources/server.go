@@ -59,6 +59,7 @@ func New(d Deps) *fiber.App {
 	s.registerStoreRoutes(app)
 	s.registerItemRoutes(app)
 	s.registerTagRoutes(app)
+	registerCourseHints(app)
 	return app
 }
 

@@ -80,12 +80,17 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(schemas.TokensOut{
+	return c.JSON(s.tokensOut(pair))
+}
+
+// tokensOut is the answer of /login and /refresh alike.
+func (s *server) tokensOut(pair tokenPair) schemas.TokensOut {
+	return schemas.TokensOut{
 		AccessToken:  pair.access,
 		RefreshToken: pair.refresh,
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(s.cfg.JWTAccessTTL / time.Second),
-	})
+	}
 }
 
 // refresh handles POST /refresh: a new non-fresh access token and a new
@@ -112,7 +117,7 @@ func (s *server) refresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(schemas.RefreshedTokensOut{AccessToken: pair.access, RefreshToken: pair.refresh})
+	return c.JSON(s.tokensOut(pair))
 }
 
 // logout handles POST /logout: ends the session of the access token, so

@@ -69,6 +69,9 @@ func TestAuthFlow(t *testing.T) {
 	if access2 == access || refresh2 == refresh {
 		t.Fatal("refresh returned the tokens it was given")
 	}
+	if rotated["token_type"] != "Bearer" || rotated["expires_in"] != float64(15*60) || len(rotated) != 4 {
+		t.Fatalf("/refresh answered %v, want the fields of /login", rotated)
+	}
 	expect(t, e.do("GET", fmt.Sprintf("/stores/%d", storeID), nil, access2), http.StatusOK)
 	expectAuthError(t, e.do("POST", "/items", fmt.Sprintf(`{"name": "Ink", "price": 2, "store_id": %d}`, storeID), access2),
 		http.StatusUnauthorized, "fresh_token_required")

@@ -83,9 +83,3 @@ type TokensOut struct {
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
 }
-
-// RefreshedTokensOut answers POST /refresh.
-type RefreshedTokensOut struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}

@@ -50,7 +50,7 @@ func Open(t testing.TB) *DB {
 	t.Cleanup(func() { models.Close(db) })
 	if target.Dialect == models.SQLite {
 		sqlDB, _ := db.DB()
-		if err := migrations.Up(context.Background(), target.Dialect, sqlDB); err != nil {
+		if _, err := migrations.Up(context.Background(), target.Dialect, sqlDB); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,7 +116,7 @@ func createTemplate(admin *sql.DB, serverURL string) (string, error) {
 		return "", err
 	}
 	defer db.Close()
-	if err := migrations.Up(context.Background(), models.Postgres, db); err != nil {
+	if _, err := migrations.Up(context.Background(), models.Postgres, db); err != nil {
 		return "", err
 	}
 	// The template outlives this test binary only if it crashes; mark it
