@@ -183,6 +183,7 @@ SELECT * FROM tags WHERE tags.id IN (SELECT tag_id FROM items_tags WHERE item_id
 `, s.itemIDs[0], s.itemIDs[len(s.itemIDs)-1], s.itemIDs[0], itemsPerStore, s.storeIDs[0])
 }
 
-// storeInsertSQL is the INSERT behind POST /stores.
-const storeInsertSQL = `INSERT INTO stores (name) VALUES ('pgbench ' || md5(random()::text)) RETURNING id;
+// storeInsertSQL is the INSERT behind POST /stores: a name and its unique
+// key (models.NameKey; a lower-case ASCII name is its own key).
+const storeInsertSQL = `INSERT INTO stores (name, name_key) SELECT n, n FROM (SELECT 'pgbench ' || md5(random()::text) AS n) AS s RETURNING id;
 `

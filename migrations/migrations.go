@@ -6,8 +6,10 @@
 // sqlite/ (for example 00002_add_items_sku.sql) with "-- +goose Up" and
 // "-- +goose Down" sections. Never edit a migration that has shipped.
 //
-// Version 5 is a Go migration (river.go): the job queue's tables, made by
-// River's own migrations, so the files skip from 00004 to 00006.
+// Versions 5 and 7 are Go migrations, so the files skip them: 5 makes the
+// job queue's tables with River's own migrations (river.go), 7 the
+// Unicode-aware unique keys of names, which only Go can compute
+// (names.go).
 package migrations
 
 import (
@@ -45,7 +47,7 @@ func NewProvider(dialect string, db *sql.DB) (*goose.Provider, error) {
 	default:
 		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
 	}
-	opts = append(opts, goose.WithGoMigrations(riverMigration(5, dialect)))
+	opts = append(opts, goose.WithGoMigrations(riverMigration(5, dialect), nameKeyMigration(7, dialect)))
 	dir, err := fs.Sub(files, dialect)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,10 @@ import (
 // Item is a product of one store. Prices are kept in integer cents so that
 // 19.99 stays 19.99: no binary float ever touches the database.
 type Item struct {
-	ID          int64
-	Name        string
+	ID   int64
+	Name string
+	// NameKey is written with Name (NameKey): unique within the store.
+	NameKey     string
 	PriceCents  int64
 	Description *string
 	StoreID     int64
@@ -58,12 +60,12 @@ func (s Items) Create(ctx context.Context, item Item) (Item, error) {
 
 // insertItem adds an item. Its values are cast because in INSERT … SELECT
 // PostgreSQL would otherwise take an untyped parameter for text.
-const insertItem = "INSERT INTO items (name, price_cents, description, store_id) " +
-	"SELECT ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT)"
+const insertItem = "INSERT INTO items (name, name_key, price_cents, description, store_id) " +
+	"SELECT ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT)"
 
 // createItem inserts an item if the guard holds, and reads it back.
 func createItem(db *gorm.DB, g Guard, item Item) (Item, error) {
-	query, args := g.where(insertItem, item.Name, item.PriceCents, item.Description, item.StoreID)
+	query, args := g.where(insertItem, item.Name, NameKey(item.Name), item.PriceCents, item.Description, item.StoreID)
 	id, err := insertReturningID(db, query, args...)
 	switch {
 	case err != nil:
@@ -241,6 +243,7 @@ func (c ItemChanges) columns() map[string]any {
 	set := map[string]any{}
 	if c.Name != nil {
 		set["name"] = *c.Name
+		set["name_key"] = NameKey(*c.Name)
 	}
 	if c.PriceCents != nil {
 		set["price_cents"] = *c.PriceCents

@@ -69,9 +69,9 @@ func TestMigratedIndexesExist(t *testing.T) {
 	db := testdb.Open(t)
 	migrator := db.Gorm.Migrator()
 	for table, indexes := range map[string][]string{
-		"stores":     {"stores_lower_name_key"},
-		"items":      {"items_store_id_lower_name_key", "items_price_cents_idx"},
-		"tags":       {"tags_store_id_lower_name_key"},
+		"stores":     {"stores_name_key_key"},
+		"items":      {"items_name_key_key", "items_price_cents_idx"},
+		"tags":       {"tags_name_key_key"},
 		"items_tags": {"items_tags_tag_id_idx"},
 		"sessions":   {"sessions_user_id_idx", "sessions_expires_at_idx"},
 	} {

@@ -11,10 +11,13 @@ import (
 // Store is a shop that owns items and tags. Deleting it deletes them too
 // (ON DELETE CASCADE).
 type Store struct {
-	ID    int64
-	Name  string
-	Items []Item
-	Tags  []Tag
+	ID   int64
+	Name string
+	// NameKey is written with Name (NameKey): the database's unique index
+	// is on it. Reads leave it empty unless they need it.
+	NameKey string
+	Items   []Item
+	Tags    []Tag
 }
 
 // StoreSummary is a store with how much it holds, for lists that show the
@@ -41,7 +44,7 @@ func (s Stores) Create(ctx context.Context, name string) (Store, error) {
 // createStore inserts a store if the guard holds: a guarded write that
 // wrote nothing answers ErrGuardFailed.
 func createStore(db *gorm.DB, g Guard, name string) (Store, error) {
-	query, args := g.where("INSERT INTO stores (name) SELECT ?", name)
+	query, args := g.where("INSERT INTO stores (name, name_key) SELECT ?, ?", name, NameKey(name))
 	id, err := insertReturningID(db, query, args...)
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
@@ -56,7 +59,7 @@ func createStore(db *gorm.DB, g Guard, name string) (Store, error) {
 
 // Rename gives a store a new name, unique by the same index.
 func (s Stores) Rename(ctx context.Context, id int64, name string) (Store, error) {
-	res := s.db.WithContext(ctx).Model(&Store{}).Where("id = ?", id).Update("name", name)
+	res := s.db.WithContext(ctx).Model(&Store{}).Where("id = ?", id).Updates(map[string]any{"name": name, "name_key": NameKey(name)})
 	switch {
 	case errors.Is(res.Error, gorm.ErrDuplicatedKey):
 		return Store{}, ErrStoreNameTaken

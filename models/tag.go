@@ -10,8 +10,10 @@ import (
 
 // Tag labels items of its own store; items and tags meet in items_tags.
 type Tag struct {
-	ID      int64
-	Name    string
+	ID   int64
+	Name string
+	// NameKey is written with Name (NameKey): unique within the store.
+	NameKey string
 	StoreID int64
 	Store   Store
 	Items   []Item `gorm:"many2many:items_tags"`
@@ -55,7 +57,7 @@ func (s Tags) Plain(ctx context.Context, id int64) (Tag, error) {
 // store has a tag of that name in any case.
 func (s Tags) Create(ctx context.Context, storeID int64, name string) (Tag, error) {
 	db := s.db.WithContext(ctx)
-	tag := Tag{Name: name, StoreID: storeID}
+	tag := Tag{Name: name, NameKey: NameKey(name), StoreID: storeID}
 	if err := db.Omit("Store", "Items").Create(&tag).Error; err != nil {
 		switch {
 		case errors.Is(err, gorm.ErrDuplicatedKey):
@@ -72,7 +74,7 @@ func (s Tags) Create(ctx context.Context, storeID int64, name string) (Tag, erro
 // that guards creation, and reads it back.
 func (s Tags) Rename(ctx context.Context, id int64, name string) (Tag, error) {
 	db := s.db.WithContext(ctx)
-	res := db.Model(&Tag{}).Where("id = ?", id).Update("name", name)
+	res := db.Model(&Tag{}).Where("id = ?", id).Updates(map[string]any{"name": name, "name_key": NameKey(name)})
 	switch {
 	case errors.Is(res.Error, gorm.ErrDuplicatedKey):
 		return Tag{}, ErrTagNameTaken

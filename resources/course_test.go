@@ -1,6 +1,7 @@
 package resources_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -27,4 +28,22 @@ func TestCoursePathsNameOurs(t *testing.T) {
 	for _, path := range []string{"/stores/1/nothing", "/storefront", "/nothing"} {
 		expectError(t, e.do("GET", path, nil, token), http.StatusNotFound, "The requested URL was not found on the server.")
 	}
+}
+
+// Names are unique whatever the case of every letter, on both databases.
+func TestNamesAreUniqueWhateverTheCaseOfAnyLetter(t *testing.T) {
+	e := newEnv(t)
+	token := e.adminToken()
+	storeID := e.mustCreateStore("Café")
+	for _, name := range []string{"CAFÉ", "café", "Cafe\u0301"} { // the last: e and a combining accent
+		expect(t, e.do("POST", "/stores", map[string]any{"name": name}, token), http.StatusConflict)
+	}
+	e.mustCreateStore("Straße")
+	expect(t, e.do("POST", "/stores", map[string]any{"name": "STRASSE"}, token), http.StatusConflict)
+
+	e.mustCreateItem(storeID, "Crème", "1.50")
+	r := e.do("POST", "/items", map[string]any{"name": "CRÈME", "price": 2, "store_id": storeID}, token)
+	expect(t, r, http.StatusConflict)
+	e.mustCreateTag(storeID, "Élan")
+	expect(t, e.do("POST", fmt.Sprintf("/stores/%d/tags", storeID), map[string]any{"name": "éLAN"}, token), http.StatusConflict)
 }
