@@ -12,6 +12,7 @@ import (
 	"go/parser"
 	"go/token"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -96,6 +97,13 @@ func configVariables(t *testing.T) []string {
 type composeFile struct {
 	Services map[string]composeService `yaml:"services"`
 	Volumes  map[string]any            `yaml:"volumes"`
+	Networks map[string]struct {
+		IPAM struct {
+			Config []struct {
+				Subnet string `yaml:"subnet"`
+			} `yaml:"config"`
+		} `yaml:"ipam"`
+	} `yaml:"networks"`
 }
 
 type composeService struct {
@@ -108,10 +116,15 @@ type composeService struct {
 	DependsOn   map[string]composeDependency `yaml:"depends_on"`
 	Volumes     []string                     `yaml:"volumes"`
 	Healthcheck struct {
-		Test any `yaml:"test"`
+		Test    any  `yaml:"test"`
+		Disable bool `yaml:"disable"`
 	} `yaml:"healthcheck"`
-	Restart     string `yaml:"restart"`
-	NetworkMode string `yaml:"network_mode"`
+	Restart     string   `yaml:"restart"`
+	NetworkMode string   `yaml:"network_mode"`
+	Profiles    []string `yaml:"profiles"`
+	Command     any      `yaml:"command"`
+	// Networks is a list of names or a map of name to settings.
+	Networks any `yaml:"networks"`
 }
 
 type composeDependency struct {
@@ -170,8 +183,12 @@ func toString(v any) string {
 }
 
 // healthcheckTest flattens the test of a healthcheck, string or list.
-func (s composeService) healthcheckTest() []string {
-	switch v := s.Healthcheck.Test.(type) {
+func (s composeService) healthcheckTest() []string { return composeList(s.Healthcheck.Test) }
+
+// composeList flattens a value compose takes as a string or a list
+// (command, healthcheck test).
+func composeList(value any) []string {
+	switch v := value.(type) {
 	case string:
 		return strings.Fields(v)
 	case []any:
@@ -366,6 +383,386 @@ func TestComposeMailpit(t *testing.T) {
 	}
 	if cfg.PublicURL != "http://localhost:5000" {
 		t.Errorf("PUBLIC_URL = %q, want the published address", cfg.PublicURL)
+	}
+}
+
+// ---- docker-compose.yml: the scale profile ----------------------------------
+
+// scaleProfile is the profile of the replicas stack: three API replicas
+// behind nginx, a worker, PgBouncer and Redis.
+const scaleProfile = "scale"
+
+// dotEnv stands in for .env when compose interpolates the file: only what
+// the file must have.
+var dotEnv = map[string]string{"JWT_SECRET_KEY": strings.Repeat("k", 32)}
+
+// containerConfig is the configuration a service's container starts with:
+// the image's ENV, then the service's environment, interpolated with vars.
+func containerConfig(t *testing.T, name string, s composeService, vars map[string]string) config.Config {
+	t.Helper()
+	effective := dockerfileStages(t).final().env()
+	for k, v := range s.env(t) {
+		effective[k] = interpolate(t, v, vars)
+	}
+	cfg, err := config.Load(func(k string) string { return effective[k] })
+	if err != nil {
+		t.Fatalf("%s: the container's configuration does not load: %v", name, err)
+	}
+	return cfg
+}
+
+// networkSettings reads networks in either compose form, a list of names
+// or a map of name to settings; a service without any is on default.
+func (s composeService) networkSettings(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	switch n := s.Networks.(type) {
+	case nil:
+		out["default"] = nil
+	case []any:
+		for _, name := range n {
+			out[toString(name)] = nil
+		}
+	case map[string]any:
+		for name, settings := range n {
+			m, _ := settings.(map[string]any)
+			out[name] = m
+		}
+	default:
+		t.Fatalf("networks has an unexpected shape: %#v", n)
+	}
+	return out
+}
+
+// nginxUpstream returns the host:port servers of the upstream nginx.conf
+// proxies to.
+func nginxUpstream(t *testing.T, conf string) []string {
+	t.Helper()
+	var lines []string
+	for _, line := range strings.Split(conf, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		lines = append(lines, line)
+	}
+	conf = strings.Join(lines, "\n")
+	pass := regexp.MustCompile(`proxy_pass\s+http://([A-Za-z0-9_.-]+)\s*;`).FindAllStringSubmatch(conf, -1)
+	if len(pass) != 1 {
+		t.Fatalf("nginx.conf has %d proxy_pass http://NAME; lines, want one", len(pass))
+	}
+	name := pass[0][1]
+	block := regexp.MustCompile(`upstream\s+` + regexp.QuoteMeta(name) + `\s*\{([^}]*)\}`).FindStringSubmatch(conf)
+	if block == nil {
+		t.Fatalf("nginx.conf proxies to http://%s but has no upstream %s block", name, name)
+	}
+	var servers []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*server\s+(\S+?)(?:\s[^;]*)?;`).FindAllStringSubmatch(block[1], -1) {
+		servers = append(servers, m[1])
+	}
+	return servers
+}
+
+// trusts reports whether a TRUSTED_PROXIES list (IPs or CIDRs) covers addr.
+func trusts(trusted []string, addr netip.Addr) bool {
+	for _, entry := range trusted {
+		if p, err := netip.ParsePrefix(entry); err == nil && p.Contains(addr) {
+			return true
+		}
+		if a, err := netip.ParseAddr(entry); err == nil && a == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// `docker compose --profile scale up` runs three replicas behind nginx,
+// each trusting nginx's address and going through PgBouncer (migrations
+// straight to db), a worker for the jobs they queue, PgBouncer in
+// transaction mode and Redis for the shared rate limit; plain `docker
+// compose up` still runs api, db and mailpit only.
+func TestComposeScaleProfile(t *testing.T) {
+	c := loadCompose(t)
+	final := dockerfileStages(t).final()
+	vars := configVariables(t)
+
+	var always []string
+	for name, s := range c.Services {
+		switch {
+		case len(s.Profiles) == 0:
+			always = append(always, name)
+		case !reflect.DeepEqual(s.Profiles, []string{scaleProfile}):
+			t.Errorf("%s profiles = %v, want [%s]", name, s.Profiles, scaleProfile)
+		}
+	}
+	slices.Sort(always)
+	if !reflect.DeepEqual(always, []string{"api", "db", "mailpit"}) {
+		t.Errorf("services without a profile (docker compose up) = %v, want api, db and mailpit", always)
+	}
+	service := func(name string) composeService {
+		t.Helper()
+		s, ok := c.Services[name]
+		if !ok {
+			t.Fatalf("no %s service", name)
+		}
+		if !slices.Contains(s.Profiles, scaleProfile) {
+			t.Errorf("%s is not in the %s profile (profiles %v)", name, scaleProfile, s.Profiles)
+		}
+		return s
+	}
+
+	// The db service's credentials, which every URL below must use.
+	dbEnv := c.Services["db"].env(t)
+	dbUser, dbPassword, dbName := cmpOr(dbEnv["POSTGRES_USER"], "postgres"), dbEnv["POSTGRES_PASSWORD"], dbEnv["POSTGRES_DB"]
+	checkURL := func(what, raw, host, port string) {
+		t.Helper()
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Errorf("%s %q: %v", what, raw, err)
+			return
+		}
+		password, _ := u.User.Password()
+		if u.Hostname() != host || cmpOr(u.Port(), "5432") != port {
+			t.Errorf("%s %q: want host %s, port %s", what, raw, host, port)
+		}
+		if u.User.Username() != dbUser || password != dbPassword || strings.TrimPrefix(u.Path, "/") != dbName {
+			t.Errorf("%s %q does not match the db service's user, password and database", what, raw)
+		}
+	}
+
+	// PgBouncer: transaction mode, logging in to db as the replicas do,
+	// with the password authentication of the postgres image.
+	pgbouncer := service("pgbouncer")
+	if !strings.HasPrefix(pgbouncer.Image, "edoburu/pgbouncer:") {
+		t.Fatalf("pgbouncer image = %q; this test knows edoburu/pgbouncer's variables", pgbouncer.Image)
+	}
+	pgEnv := pgbouncer.env(t)
+	if pgEnv["POOL_MODE"] != "transaction" {
+		t.Errorf("pgbouncer POOL_MODE = %q, want transaction", pgEnv["POOL_MODE"])
+	}
+	if pgEnv["AUTH_TYPE"] != "scram-sha-256" {
+		t.Errorf("pgbouncer AUTH_TYPE = %q, want scram-sha-256, the postgres image's password authentication", pgEnv["AUTH_TYPE"])
+	}
+	pgPort := cmpOr(pgEnv["LISTEN_PORT"], "5432")
+	checkURL("pgbouncer DATABASE_URL", pgEnv["DATABASE_URL"], "db", "5432")
+	if strings.Contains(pgEnv["DATABASE_URL"], "?") {
+		t.Errorf("pgbouncer DATABASE_URL %q has a query: the image's entrypoint would take it into the database name", pgEnv["DATABASE_URL"])
+	}
+	check := pgbouncer.healthcheckTest()
+	if !slices.Contains(check, "pg_isready") || flagValue(check, "-p") != pgPort || flagValue(check, "-d") != dbName {
+		t.Errorf("pgbouncer healthcheck %v: want pg_isready on port %s, database %s", check, pgPort, dbName)
+	}
+	if dep := pgbouncer.DependsOn["db"]; dep.Condition != "service_healthy" {
+		t.Errorf("pgbouncer depends_on = %v, want db healthy", pgbouncer.DependsOn)
+	}
+
+	// Redis: counters only, nothing persisted.
+	redis := service("redis")
+	if !strings.HasPrefix(redis.Image, "redis:") {
+		t.Errorf("redis image = %q, want the official redis image", redis.Image)
+	}
+	if check := redis.healthcheckTest(); !slices.Contains(check, "redis-cli") || !slices.Contains(check, "ping") {
+		t.Errorf("redis healthcheck %v, want redis-cli ping", check)
+	}
+	if cmd := composeList(redis.Command); flagValue(cmd, "--save") != "" || flagValue(cmd, "--appendonly") != "no" || !slices.Contains(cmd, "--save") {
+		t.Errorf(`redis command %q, want --save "" --appendonly no`, cmd)
+	}
+
+	// nginx: its configuration from the repository, published on 8080,
+	// on a fixed address of a network with a fixed subnet.
+	lb := service("lb")
+	if !strings.HasPrefix(lb.Image, "nginx:") {
+		t.Errorf("lb image = %q, want the official nginx image", lb.Image)
+	}
+	confPath := ""
+	for _, v := range lb.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) == 3 && parts[1] == "/etc/nginx/nginx.conf" && parts[2] == "ro" {
+			confPath = parts[0]
+		}
+	}
+	if !strings.HasPrefix(confPath, "./deploy/") {
+		t.Fatalf("lb volumes %v: want ./deploy/….conf mounted read-only on /etc/nginx/nginx.conf", lb.Volumes)
+	}
+	conf, err := os.ReadFile(filepath.FromSlash(confPath))
+	if err != nil {
+		t.Fatalf("lb mounts %s: %v", confPath, err)
+	}
+	for _, want := range []string{
+		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+		"proxy_set_header Host ", "proxy_set_header X-Forwarded-Proto ", "proxy_set_header X-Request-ID ",
+		"proxy_http_version 1.1;", `proxy_set_header Connection "";`, "keepalive ",
+	} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("%s does not contain %q", confPath, want)
+		}
+	}
+	if len(lb.Ports) != 1 || !strings.HasSuffix(lb.Ports[0], ":80") {
+		t.Fatalf("lb ports = %v, want one HOST:80", lb.Ports)
+	}
+	publicURL := "http://localhost:" + strings.TrimSuffix(lb.Ports[0], ":80")
+	if publicURL != "http://localhost:8080" {
+		t.Errorf("lb publishes %s, want localhost:8080", lb.Ports[0])
+	}
+	if check := lb.healthcheckTest(); !slices.Contains(check, "wget") || !slices.Contains(check, "http://127.0.0.1/healthz") {
+		t.Errorf("lb healthcheck %v, want busybox wget of /healthz", check)
+	}
+	var lbNetwork string
+	var lbAddr netip.Addr
+	for name, settings := range lb.networkSettings(t) {
+		if a, err := netip.ParseAddr(toString(settings["ipv4_address"])); err == nil {
+			lbNetwork, lbAddr = name, a
+		}
+	}
+	if lbNetwork == "" {
+		t.Fatalf("lb networks %v: want a fixed ipv4_address, for TRUSTED_PROXIES", lb.Networks)
+	}
+	subnets := c.Networks[lbNetwork].IPAM.Config
+	if len(subnets) != 1 {
+		t.Fatalf("network %s: want one ipam subnet, has %v", lbNetwork, subnets)
+	}
+	if p, err := netip.ParsePrefix(subnets[0].Subnet); err != nil || !p.Contains(lbAddr) {
+		t.Errorf("lb address %s is not in network %s's subnet %q", lbAddr, lbNetwork, subnets[0].Subnet)
+	}
+
+	// The replicas are the upstream servers: each listens where nginx
+	// sends, queues jobs only, goes through PgBouncer with migrations
+	// straight to db, shares Redis, and trusts nginx's address.
+	upstream := nginxUpstream(t, string(conf))
+	if len(upstream) != 3 {
+		t.Fatalf("%s upstream = %v, want the three replicas", confPath, upstream)
+	}
+	var replicas []string
+	var first config.Config
+	for _, server := range upstream {
+		host, port, err := net.SplitHostPort(server)
+		if err != nil {
+			t.Fatalf("upstream server %q: %v", server, err)
+		}
+		replicas = append(replicas, host)
+		s := service(host)
+		if s.Build != "." && !reflect.DeepEqual(s.Build, map[string]any{"context": "."}) {
+			t.Errorf("%s build = %v, want . (this image)", host, s.Build)
+		}
+		for name := range s.env(t) {
+			if !slices.Contains(vars, name) {
+				t.Errorf("%s environment sets %s, which the config package does not read", host, name)
+			}
+		}
+		cfg := containerConfig(t, host, s, dotEnv)
+		if strconv.Itoa(cfg.Port) != port || cfg.Host != "0.0.0.0" {
+			t.Errorf("%s listens on %s, nginx sends to %s", host, cfg.Addr(), server)
+		}
+		if !cfg.Production() || cfg.Workers != 0 {
+			t.Errorf("%s: APP_ENV=%s WORKERS=%d, want production with 0 (the worker works the jobs)", host, cfg.Env, cfg.Workers)
+		}
+		if !cfg.Pooled() {
+			t.Errorf("%s: DATABASE_URL and DATABASE_DIRECT_URL are the same, want PgBouncer and db", host)
+		}
+		checkURL(host+" DATABASE_URL", cfg.DatabaseURL, "pgbouncer", pgPort)
+		checkURL(host+" DATABASE_DIRECT_URL", cfg.DatabaseDirectURL, "db", "5432")
+		if u, err := url.Parse(cfg.RedisURL); err != nil || u.Hostname() != "redis" {
+			t.Errorf("%s REDIS_URL = %q, want the redis service", host, cfg.RedisURL)
+		}
+		if !trusts(cfg.TrustedProxies, lbAddr) {
+			t.Errorf("%s TRUSTED_PROXIES = %v does not cover nginx's address %s", host, cfg.TrustedProxies, lbAddr)
+		}
+		if _, on := s.networkSettings(t)[lbNetwork]; !on {
+			t.Errorf("%s is not on %s, lb's network", host, lbNetwork)
+		}
+		if _, on := s.networkSettings(t)["default"]; !on {
+			t.Errorf("%s is not on the default network, where db, pgbouncer and redis are", host)
+		}
+		if cfg.PublicURL != publicURL {
+			t.Errorf("%s PUBLIC_URL = %q, want %s, where lb is published", host, cfg.PublicURL, publicURL)
+		}
+		if _, metricsPort, err := net.SplitHostPort(cfg.MetricsAddr); err != nil || !slices.Contains(s.Expose, metricsPort) {
+			t.Errorf("%s METRICS_ADDR = %q, expose = %v: want the metrics port exposed", host, cfg.MetricsAddr, s.Expose)
+		}
+		if len(s.Ports) != 0 {
+			t.Errorf("%s publishes %v: only lb is published", host, s.Ports)
+		}
+		if dep := lb.DependsOn[host]; dep.Condition != "service_healthy" {
+			t.Errorf("lb does not wait for %s to be healthy: depends_on %v", host, lb.DependsOn)
+		}
+		if first.Env == "" {
+			first = cfg
+		} else if !reflect.DeepEqual(cfg, first) {
+			t.Errorf("%s's configuration differs from %s's", host, replicas[0])
+		}
+	}
+	if len(lb.DependsOn) != len(replicas) {
+		t.Errorf("lb depends_on %v, want the replicas %v", lb.DependsOn, replicas)
+	}
+
+	// The worker: the same image running "stores-api worker", through
+	// PgBouncer too.
+	worker := service("worker")
+	if !reflect.DeepEqual(worker.Build, c.Services[replicas[0]].Build) {
+		t.Errorf("worker build = %v, want the replicas' %v", worker.Build, c.Services[replicas[0]].Build)
+	}
+	entry := jsonArray(t, "ENTRYPOINT", final.last("ENTRYPOINT"))
+	if cmd := composeList(worker.Command); !reflect.DeepEqual(cmd, []string{"worker"}) || len(entry) != 1 {
+		t.Errorf("worker runs %v %v, want the binary's worker command", entry, cmd)
+	}
+	workerCfg := containerConfig(t, "worker", worker, dotEnv)
+	if workerCfg.Workers == 0 || !workerCfg.Production() {
+		t.Errorf("worker: WORKERS=%d APP_ENV=%s, want workers in production", workerCfg.Workers, workerCfg.Env)
+	}
+	if workerCfg.DatabaseURL != first.DatabaseURL || workerCfg.DatabaseDirectURL != first.DatabaseDirectURL ||
+		workerCfg.PublicURL != first.PublicURL || !reflect.DeepEqual(workerCfg.JWTSecret, first.JWTSecret) {
+		t.Errorf("worker's database, public URL or key differ from the replicas'")
+	}
+	if !worker.Healthcheck.Disable || len(worker.Ports) != 0 {
+		t.Errorf("worker: healthcheck disable = %v, ports %v: it serves no HTTP for the image's HEALTHCHECK", worker.Healthcheck.Disable, worker.Ports)
+	}
+	// Without mail settings the stack drops emails; with them in .env it
+	// sends them.
+	if !first.MailDisabled || !workerCfg.MailDisabled {
+		t.Error("the stack sends email by default; it has no SMTP server of its own")
+	}
+	realMail := map[string]string{"MAIL_URL": "smtps://user:secret@smtp.example.com:465", "MAIL_DISABLED": "false"}
+	for k, v := range dotEnv {
+		realMail[k] = v
+	}
+	if cfg := containerConfig(t, "worker", worker, realMail); cfg.MailDisabled || cfg.MailURL != realMail["MAIL_URL"] {
+		t.Errorf("worker with MAIL_URL in .env: MAIL_URL=%q MAIL_DISABLED=%v", cfg.MailURL, cfg.MailDisabled)
+	}
+
+	// PgBouncer's limits fit: every client connection is accepted, and the
+	// server connections, with the single api's direct ones, stay under
+	// PostgreSQL's max_connections (100).
+	clients := len(replicas)*first.DBMaxOpenConns + workerCfg.DBMaxOpenConns
+	if n, err := strconv.Atoi(pgEnv["MAX_CLIENT_CONN"]); err != nil || n < clients {
+		t.Errorf("pgbouncer MAX_CLIENT_CONN = %q, want at least the %d client connections", pgEnv["MAX_CLIENT_CONN"], clients)
+	}
+	apiCfg := containerConfig(t, "api", c.Services["api"], dotEnv)
+	if n, err := strconv.Atoi(pgEnv["DEFAULT_POOL_SIZE"]); err != nil || n+apiCfg.DBMaxOpenConns > 80 {
+		t.Errorf("pgbouncer DEFAULT_POOL_SIZE = %q, with api's %d: want well under max_connections (100)", pgEnv["DEFAULT_POOL_SIZE"], apiCfg.DBMaxOpenConns)
+	}
+
+	// Every service of the profile is checked (but the worker), and waits
+	// for what it needs to be healthy.
+	for name, s := range c.Services {
+		if !slices.Contains(s.Profiles, scaleProfile) {
+			continue
+		}
+		if name != "worker" && len(s.healthcheckTest()) == 0 {
+			t.Errorf("%s has no healthcheck", name)
+		}
+		if s.Restart == "" || s.Restart == "no" {
+			t.Errorf("%s restart = %q, want a restart policy", name, s.Restart)
+		}
+		for dep, d := range s.DependsOn {
+			target, ok := c.Services[dep]
+			if !ok || d.Condition != "service_healthy" || len(target.healthcheckTest()) == 0 {
+				t.Errorf("%s depends_on %s %+v: want an existing service with a healthcheck, condition service_healthy", name, dep, d)
+			}
+		}
+	}
+	for _, name := range append(slices.Clone(replicas), "worker") {
+		for _, dep := range []string{"db", "pgbouncer", "redis"} {
+			if _, ok := c.Services[name].DependsOn[dep]; !ok {
+				t.Errorf("%s does not wait for %s", name, dep)
+			}
+		}
 	}
 }
 
