@@ -99,11 +99,15 @@ func (s *Stack) registerMetricsRoute(r fiber.Router) {
 	})
 }
 
-// promHandler is promhttp's handler on the stack's registry.
+// promHandler is promhttp's handler on the stack's registry. It answers
+// in the Prometheus text format, or in OpenMetrics 1.0 to a scraper whose
+// Accept header asks for application/openmetrics-text (as Prometheus
+// does).
 func (s *Stack) promHandler(uncompressed bool) http.Handler {
 	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{
 		Registry:           s.metrics.registry, // counts its own failures too
 		DisableCompression: uncompressed,
+		EnableOpenMetrics:  true,
 	})
 }
 

@@ -189,3 +189,75 @@ func TestMetricsOffThePublicPortInProduction(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsOpenMetrics: /metrics answers OpenMetrics 1.0 to a scraper
+// that asks for it (Prometheus's own Accept header prefers it), and the
+// Prometheus text format to everyone else; the listener of METRICS_ADDR
+// negotiates the same way.
+func TestMetricsOpenMetrics(t *testing.T) {
+	const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
+		"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+	isOpenMetrics := func(t *testing.T, contentType string, body []byte) {
+		t.Helper()
+		if !strings.HasPrefix(contentType, "application/openmetrics-text;") || !strings.Contains(contentType, "version=1.0.0") {
+			t.Errorf("Content-Type %q, want application/openmetrics-text; version=1.0.0", contentType)
+		}
+		if !bytes.HasSuffix(body, []byte("\n# EOF\n")) {
+			t.Errorf("an OpenMetrics exposition ends with # EOF:\n%s", body)
+		}
+		if !bytes.Contains(body, []byte("# TYPE http_requests counter\n")) ||
+			!bytes.Contains(body, []byte(`http_requests_total{method="GET",route="/healthz",status="200"} 1`)) {
+			t.Errorf("no http_requests counter of GET /healthz:\n%s", body)
+		}
+	}
+
+	e := newEnv(t)
+	expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK)
+	for _, accept := range []string{"application/openmetrics-text; version=1.0.0", prometheusAccept} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header.Set("Accept", accept)
+		r := e.send(req)
+		expect(t, r, http.StatusOK)
+		isOpenMetrics(t, r.Header.Get("Content-Type"), r.Body)
+	}
+
+	// Without Accept, or with any other, the text format (scrape parses it).
+	for _, accept := range []string{"", "text/plain", "*/*", "application/json"} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		r := e.send(req)
+		expect(t, r, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("Accept %q: Content-Type %q, want the Prometheus text format", accept, ct)
+		}
+		if bytes.Contains(r.Body, []byte("# EOF")) {
+			t.Errorf("Accept %q: the text format has no # EOF:\n%s", accept, r.Body)
+		}
+	}
+	if requestCount(scrape(t, e), "/healthz", "GET", "200") != 1 {
+		t.Error("the text format lost the count of GET /healthz")
+	}
+
+	// The listener of their own (METRICS_ADDR).
+	e = newEnvWith(t, map[string]string{"METRICS_ADDR": ":9090"})
+	expect(t, e.do("GET", "/healthz", nil, ""), http.StatusOK)
+	srv := httptest.NewServer(e.Stack.MetricsHandler())
+	defer srv.Close()
+	req, err := http.NewRequest("GET", srv.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", prometheusAccept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the metrics listener: %d\n%s", resp.StatusCode, body)
+	}
+	isOpenMetrics(t, resp.Header.Get("Content-Type"), body)
+}
