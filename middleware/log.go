@@ -166,8 +166,19 @@ func (x *routeIndex) pattern(c *fiber.Ctx) string {
 		}
 		x.current.Store(set)
 	}
-	if r := c.Route(); r != nil && set.routes[r.Method+" "+r.Path] {
+	if r := c.Route(); r != nil && set.routes[r.Method+" "+r.Path] && fixedPathMatches(r.Path, c.Path()) {
 		return r.Path
 	}
 	return unmatchedRoute
+}
+
+// fixedPathMatches rules out the route Fiber reports for a request no
+// route matched: the last middleware it ran, whose path ("/") may also be
+// a route's (GET /). A pattern without parameters matches its own path
+// only, as Fiber compares them: case aside, trailing slash aside.
+func fixedPathMatches(pattern, path string) bool {
+	if strings.ContainsAny(pattern, ":*+") {
+		return true
+	}
+	return strings.EqualFold(strings.TrimSuffix(pattern, "/"), strings.TrimSuffix(path, "/"))
 }

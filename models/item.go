@@ -428,3 +428,10 @@ func without(want, have []int64) []int64 {
 	}
 	return out
 }
+
+// BeforeSave keeps NameKey in step with Name when GORM writes an item from
+// the struct, so no way of saving one can skip the unique key.
+func (x *Item) BeforeSave(*gorm.DB) error {
+	x.NameKey = NameKey(x.Name)
+	return nil
+}

@@ -219,3 +219,10 @@ func (s Stores) Summary(ctx context.Context, id int64) (StoreSummary, error) {
 	}
 	return row, nil
 }
+
+// BeforeSave keeps NameKey in step with Name when GORM writes a store from
+// the struct, so no way of saving one can skip the unique key.
+func (x *Store) BeforeSave(*gorm.DB) error {
+	x.NameKey = NameKey(x.Name)
+	return nil
+}

@@ -176,3 +176,10 @@ func tagsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Tag, error) {
 	})
 	return out, err
 }
+
+// BeforeSave keeps NameKey in step with Name when GORM writes a tag from
+// the struct, so no way of saving one can skip the unique key.
+func (x *Tag) BeforeSave(*gorm.DB) error {
+	x.NameKey = NameKey(x.Name)
+	return nil
+}

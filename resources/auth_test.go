@@ -221,8 +221,8 @@ func TestIssuedClaims(t *testing.T) {
 	r = e.do("POST", "/refresh", nil, body["refresh_token"].(string))
 	expect(t, r, http.StatusOK)
 	refreshed := r.JSON(t)
-	if len(refreshed) != 2 {
-		t.Errorf("refresh answered %s, want only access_token and refresh_token", r.Body)
+	if len(refreshed) != 4 || refreshed["token_type"] != "Bearer" {
+		t.Errorf("refresh answered %s, want the fields of /login", r.Body)
 	}
 	refreshedAccess := apptest.DecodeClaims(t, refreshed["access_token"].(string))
 	check("refreshed access", refreshedAccess, "access", false, 10*time.Minute)
