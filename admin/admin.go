@@ -96,7 +96,6 @@ func newPanel(d Deps, now func() time.Time) *fiber.App {
 	r.Post("/items", a.createItem)
 	r.Get("/items/:id", a.showItem)
 	r.Post("/items/:id", a.updateItem)
-	r.Post("/items/:id/tags", a.setItemTags)
 	r.Get("/items/:id/delete", a.confirmDeleteItem)
 	r.Post("/items/:id/delete", a.deleteItem)
 	r.Get("/users", a.listUsers)

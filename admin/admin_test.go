@@ -375,8 +375,9 @@ func TestAdminFormsExplainFailures(t *testing.T) {
 	itemID := e.mustCreateItem(storeID, "Apple", "1")
 	tagID := e.mustCreateTag(storeID, "fresh")
 	otherTag := e.mustCreateTag(otherID, "elsewhere")
-	e.mustCreateTag(storeID, "sale")
+	saleID := e.mustCreateTag(storeID, "sale")
 	e.mustLink(itemID, tagID)
+	e.mustCreateItem(storeID, "Banana", "2")
 	stores := fmt.Sprint("/admin/stores/", storeID)
 	item := fmt.Sprint("/admin/items/", itemID)
 	itemForm := func(name, price, store string) url.Values {
@@ -413,10 +414,17 @@ func TestAdminFormsExplainFailures(t *testing.T) {
 			[]string{"Choose a store from the list."}},
 		{"duplicate item", "/admin/items", itemForm("APPLE", "1", sid), 409,
 			[]string{`id="item-name-error"`, "An item with that name already exists in this store.", `value="APPLE"`}},
-		{"tagged item moves store", item, itemForm("Apple", "1", strconv.FormatInt(otherID, 10)), 409,
-			[]string{`id="item-store_id-error"`, "Remove its tags first."}},
-		{"tag of another store", item + "/tags", url.Values{"tag_ids": {strconv.FormatInt(otherTag, 10)}}, 422,
-			[]string{`id="tag_ids-error"`, "No tag of the item&#39;s store has id"}},
+		{"tagged item moves store", item, withTags(itemForm("Apple", "1", strconv.FormatInt(otherID, 10)), tagID), 409,
+			[]string{`id="item-store_id-error"`, "Remove its tags first.", checkbox(tagID, true)}},
+		{"tag of another store", item, withTags(itemForm("Apple", "1", sid), tagID, otherTag), 422,
+			[]string{`id="item-tag_ids-error"`, "No tag of the item&#39;s store has id", `aria-describedby="tags-hint item-tag_ids-error"`}},
+		{"tag not an id", item, plus(withTags(itemForm("Apple", "1", sid), tagID), "tag_ids", "abc"), 422,
+			[]string{`id="item-tag_ids-error"`, "Not a valid tag.", checkbox(tagID, true)}},
+		// A failed save shows both halves of the form as they were sent.
+		{"bad details keep the ticks", item, withTags(itemForm("Pear", "1.999", sid), saleID), 422,
+			[]string{"Must have at most two decimal places.", `value="Pear"`, checkbox(saleID, true), checkbox(tagID, false)}},
+		{"duplicate name keeps the ticks", item, withTags(itemForm("Banana", "1", sid)), 409,
+			[]string{"An item with that name already exists in this store.", `value="Banana"`, checkbox(tagID, false), checkbox(saleID, false)}},
 		{"duplicate tag", stores + "/tags", url.Values{"name": {"FRESH"}}, 409,
 			[]string{`id="new-tag-name-error"`, "A tag with that name already exists in this store."}},
 		{"tag renamed to a taken name", fmt.Sprint("/admin/tags/", tagID), url.Values{"name": {"Sale"}}, 409,
@@ -428,8 +436,12 @@ func TestAdminFormsExplainFailures(t *testing.T) {
 			expectHTML(t, a.post(tc.path, tc.form), tc.status, tc.shows...)
 		})
 	}
-	if e.count("items") != 1 || e.count("stores") != 2 || e.count("tags") != 3 || e.count("items_tags") != 1 {
+	if e.count("items") != 2 || e.count("stores") != 2 || e.count("tags") != 3 || e.count("items_tags") != 1 {
 		t.Fatal("a refused form changed the database")
+	}
+	if got, _ := e.Data.Items.Get(context.Background(), itemID); got.Name != "Apple" || got.Description != nil ||
+		len(got.Tags) != 1 || got.Tags[0].ID != tagID {
+		t.Fatalf("a refused save changed the item: %+v", got)
 	}
 }
 
@@ -460,11 +472,11 @@ func TestAdminChangesData(t *testing.T) {
 		t.Fatal("an empty description did not clear it")
 	}
 
-	// Ticking and unticking tags links and unlinks them.
-	expectRedirect(t, a.post("/admin/items/1/tags", url.Values{"tag_ids": {"1", "2"}}), "/admin/items/1#tags")
-	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Tags saved: 2 tags linked, 0 unlinked.")
-	expectRedirect(t, a.post("/admin/items/1/tags", url.Values{"tag_ids": {"2"}}), "/admin/items/1#tags")
-	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Tags saved: 0 tags linked, 1 unlinked.")
+	// Ticking and unticking tags links and unlinks them, with the details.
+	expectRedirect(t, a.post("/admin/items/1", withTags(form, 1, 2)), "/admin/items/1")
+	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Item saved: 2 tags linked, 0 unlinked.")
+	expectRedirect(t, a.post("/admin/items/1", withTags(form, 2)), "/admin/items/1")
+	expectHTML(t, a.get("/admin/items/1"), http.StatusOK, "Item saved: 0 tags linked, 1 unlinked.")
 	var linked []int64
 	if err := e.DB.Gorm.Model(&models.ItemTag{}).Pluck("tag_id", &linked).Error; err != nil {
 		t.Fatal(err)
@@ -472,7 +484,7 @@ func TestAdminChangesData(t *testing.T) {
 	if len(linked) != 1 || linked[0] != 2 {
 		t.Fatalf("links %v, want [2]", linked)
 	}
-	expectRedirect(t, a.post("/admin/items/1/tags", nil), "/admin/items/1#tags")
+	expectRedirect(t, a.post("/admin/items/1", form), "/admin/items/1")
 	if n := e.count("items_tags"); n != 0 {
 		t.Fatalf("unticking everything left %d links", n)
 	}
@@ -611,6 +623,9 @@ func TestAdminNeverFailsOnGarbage(t *testing.T) {
 		"/admin/items?store=99999999999999999999&tag=-1&page=-3", "/admin/users?page=0", "/admin/stores?page=1e9",
 		"/admin/login?next=%00%ff", "/admin/nope/deeper", "/admin/static/..%2f..%2fgo.mod",
 		"/admin/jobs?page=abc", "/admin/jobs/1", "/admin/jobs/1/retry",
+		"/admin/stores?q=%ff%00&sort=%ff", "/admin/stores?sort=name;drop", "/admin/stores?q=" + url.QueryEscape(long[:600]) + "&sort=-items",
+		"/admin/items?min_price=abc&max_price=%ff%00&sort=price%20desc", "/admin/items?min_price=1e999999999&max_price=-1",
+		"/admin/items?min_price=" + url.QueryEscape(long[:300]) + "&sort=" + url.QueryEscape(long[:300]),
 	}
 	for _, path := range gets {
 		if r := a.get(path); r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
@@ -641,10 +656,11 @@ func TestAdminNeverFailsOnGarbage(t *testing.T) {
 		{"/admin/items", url.Values{"name": {"n"}, "price": {"1"}, "store_id": {"1"}, "description": {bad}}},
 		{item, url.Values{"name": {""}, "price": {"."}, "store_id": {""}}},
 		{item, url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"999999"}, "description": {long}}},
-		{item + "/tags", url.Values{"tag_ids": {"abc"}}},
-		{item + "/tags", url.Values{"tag_ids": {"-1", "0"}}},
-		{item + "/tags", url.Values{"tag_ids": {"999999", "99999999999999999999"}}},
-		{"/admin/items/999999/tags", url.Values{"tag_ids": {"1"}}},
+		{item, url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}, "tag_ids": {"abc", bad}}},
+		{item, url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}, "tag_ids": {"-1", "0"}}},
+		{item, url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}, "tag_ids": {"999999", "99999999999999999999"}}},
+		{item, url.Values{"name": {""}, "price": {"x"}, "store_id": {"x"}, "tag_ids": {"999999", "abc"}}},
+		{"/admin/items/999999", url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}, "tag_ids": {"1"}}},
 		{"/admin/items/999999", url.Values{"name": {"x"}, "price": {"1"}, "store_id": {"1"}}},
 		{"/admin/items/999999/delete", nil},
 		{"/admin/users/999999/admin", url.Values{"admin": {"true"}}},
@@ -664,17 +680,23 @@ func TestAdminNeverFailsOnGarbage(t *testing.T) {
 	// Bodies that are not a urlencoded form at all.
 	token := a.csrf()
 	for _, ct := range []string{"application/json", "text/plain", ""} {
-		for _, path := range []string{"/admin/stores", item + "/tags", item} {
+		for _, path := range []string{"/admin/stores", item} {
 			r := a.postRaw(path, ct, `{"name": "x", "_csrf": "`+token+`"}`)
 			if r.Status >= 500 || strings.Contains(string(r.Body), `"code":`) {
 				t.Errorf("POST %s as %s: %d %.300s", path, ct, r.Status, r.Body)
 			}
 		}
 	}
-	body := "--x\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + token +
-		"\r\n--x\r\nContent-Disposition: form-data; name=\"tag_ids\"\r\n\r\n" + fmt.Sprint(tagID) + "\r\n--x--\r\n"
-	if r := a.postRaw(item+"/tags", "multipart/form-data; boundary=x", body); r.Status != http.StatusSeeOther {
+	body := ""
+	for _, kv := range [][2]string{{"_csrf", token}, {"name", "I"}, {"price", "1"}, {"store_id", fmt.Sprint(storeID)}, {"tag_ids", fmt.Sprint(tagID)}} {
+		body += "--x\r\nContent-Disposition: form-data; name=\"" + kv[0] + "\"\r\n\r\n" + kv[1] + "\r\n"
+	}
+	body += "--x--\r\n"
+	if r := a.postRaw(item, "multipart/form-data; boundary=x", body); r.Status != http.StatusSeeOther {
 		t.Errorf("a multipart form: %d %.300s", r.Status, r.Body)
+	}
+	if got, _ := e.Data.Items.Get(context.Background(), itemID); len(got.Tags) != 1 || got.Tags[0].ID != tagID {
+		t.Errorf("the multipart form's tag was not linked: %+v", got.Tags)
 	}
 	for _, method := range []string{"PUT", "DELETE", "PATCH"} {
 		r := a.send(httptest.NewRequest(method, "/admin/stores", nil))
@@ -770,12 +792,15 @@ func TestAdminUnlinksTagsInOneStatement(t *testing.T) {
 		tags = append(tags, strconv.FormatInt(id, 10))
 	}
 	e.mustLink(itemID, ids...)
-	path := fmt.Sprintf("/admin/items/%d/tags", itemID)
+	path := fmt.Sprintf("/admin/items/%d", itemID)
+	form := func(tagIDs []string) url.Values {
+		return url.Values{"name": {"Apple"}, "price": {"1"}, "store_id": {fmt.Sprint(storeID)}, "tag_ids": tagIDs}
+	}
 	counter := testdb.CountStatements(t, e.DB.Gorm)
-	one := counter.Measure(func() { expectRedirect(t, a.post(path, url.Values{"tag_ids": tags[1:]}), path[:len(path)-5]+"#tags") })
-	expectHTML(t, a.get(path[:len(path)-5]), http.StatusOK, "Tags saved: 0 tags linked, 1 unlinked.")
-	five := counter.Measure(func() { expectRedirect(t, a.post(path, nil), path[:len(path)-5]+"#tags") })
-	expectHTML(t, a.get(path[:len(path)-5]), http.StatusOK, "Tags saved: 0 tags linked, 5 unlinked.")
+	one := counter.Measure(func() { expectRedirect(t, a.post(path, form(tags[1:])), path) })
+	expectHTML(t, a.get(path), http.StatusOK, "Item saved: 0 tags linked, 1 unlinked.")
+	five := counter.Measure(func() { expectRedirect(t, a.post(path, form(nil)), path) })
+	expectHTML(t, a.get(path), http.StatusOK, "Item saved: 0 tags linked, 5 unlinked.")
 	if one != five {
 		t.Fatalf("unlinking 1 tag took %d statements, 5 tags %d", one, five)
 	}

@@ -1,11 +1,12 @@
 package admin
 
 import (
+	"errors"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,15 +20,20 @@ const itemsPerPage = 25
 // itemFilter is what the item list is narrowed to, as the page's filter
 // form shows it; zero values mean any.
 type itemFilter struct {
-	Q       string
-	StoreID int64
-	TagID   int64
+	Q        string
+	StoreID  int64
+	TagID    int64
+	MinPrice *int64 // cents
+	MaxPrice *int64 // cents
 }
 
 // Active reports whether any filter is set.
-func (f itemFilter) Active() bool { return f.Q != "" || f.StoreID != 0 || f.TagID != 0 }
+func (f itemFilter) Active() bool {
+	return f.Q != "" || f.StoreID != 0 || f.TagID != 0 || f.MinPrice != nil || f.MaxPrice != nil
+}
 
-// params are the filter as query parameters, for the pager links.
+// params are the filter as query parameters, for the pager and the
+// column headers' links.
 func (f itemFilter) params() url.Values {
 	q := url.Values{}
 	if f.Q != "" {
@@ -39,12 +45,30 @@ func (f itemFilter) params() url.Values {
 	if f.TagID != 0 {
 		q.Set("tag", strconv.FormatInt(f.TagID, 10))
 	}
+	if f.MinPrice != nil {
+		q.Set("min_price", formatPrice(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		q.Set("max_price", formatPrice(*f.MaxPrice))
+	}
 	return q
 }
 
-// filter is the data layer's filter for it: items by name.
-func (f itemFilter) filter() models.ItemFilter {
-	return models.ItemFilter{Name: f.Q, StoreID: f.StoreID, TagID: f.TagID, Sort: models.SortName}
+// filter is the data layer's filter for it, in the order sort, as the
+// JSON API's GET /items filters and orders.
+func (f itemFilter) filter(sort string) models.ItemFilter {
+	return models.ItemFilter{Name: f.Q, StoreID: f.StoreID, TagID: f.TagID, MinPrice: f.MinPrice, MaxPrice: f.MaxPrice,
+		Sort: models.ItemSort(sort)}
+}
+
+// itemSorts are the orders of the item list, the first the default.
+var itemSorts = []sortOption{
+	{string(models.SortName), "Name, A to Z"},
+	{string(models.SortNameDesc), "Name, Z to A"},
+	{string(models.SortPrice), "Price, lowest first"},
+	{string(models.SortPriceDesc), "Price, highest first"},
+	{string(models.SortID), "Oldest first"},
+	{string(models.SortIDDesc), "Newest first"},
 }
 
 // tagGroup is the tags of one store, for the tag filter.
@@ -53,36 +77,62 @@ type tagGroup struct {
 	Tags  []models.Tag
 }
 
-// itemsView is the item list with its filters.
+// itemsView is the item list with its filters and order.
 type itemsView struct {
 	page
 	Filter    itemFilter
+	Search    *form // the filter form's text fields as typed, with what is wrong with them
+	Sort      listSort
 	Items     []models.Item
 	Pager     pager
 	Stores    []models.Store
 	TagGroups []tagGroup
 }
 
-// listItems handles GET /admin/items?q=&store=&tag=&page=. Filters that
-// cannot be ids are ignored; a long search is cut to the longest name.
+// readItemFilter reads the item list's filter and order from the query
+// string. Store and tag filters that cannot be ids are ignored, a long
+// search is cut to the longest name; prices and the order that cannot be
+// read are explained on the returned form.
+func readItemFilter(c *fiber.Ctx) (itemFilter, *form, listSort) {
+	f := newForm("", map[string]string{
+		"q":         queryText(c, "q"),
+		"min_price": queryText(c, "min_price"),
+		"max_price": queryText(c, "max_price"),
+	})
+	filter := itemFilter{Q: f.Values["q"], StoreID: queryID(c, "store"), TagID: queryID(c, "tag"),
+		MinPrice: queryPrice(f, "min_price"), MaxPrice: queryPrice(f, "max_price")}
+	if filter.MinPrice != nil && filter.MaxPrice != nil && *filter.MinPrice > *filter.MaxPrice {
+		f.Errors["max_price"] = append(f.Errors["max_price"], "Must not be less than the min price.")
+	}
+	sort := querySort(c, f, Prefix+"/items", itemSorts[0].Value, itemSorts)
+	sort.keep(filter.params())
+	return filter, f, sort
+}
+
+// listItems handles GET /admin/items?q=&store=&tag=&min_price=&max_price=&sort=&page=:
+// the JSON API's item search, with its exact prices and its orders
+// (itemSorts). A price that is not one, or an unknown order, is a 422 page
+// that says what is wrong and lists nothing.
 func (a *panel) listItems(c *fiber.Ctx) error {
-	q := strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(c.Query("q"), ""), "\x00", ""))
-	if utf8.RuneCountInString(q) > 80 {
-		q = string([]rune(q)[:80])
-	}
-	filter := itemFilter{Q: q, StoreID: queryID(c, "store"), TagID: queryID(c, "tag")}
-	v := &itemsView{page: page{Title: "Items", Nav: "items"}, Filter: filter}
+	filter, search, sort := readItemFilter(c)
+	v := &itemsView{page: page{Title: "Items", Nav: "items"}, Filter: filter, Search: search, Sort: sort}
 	ctx := c.UserContext()
-	p := askedPage(c, itemsPerPage)
-	items, total, err := a.data.Items.List(ctx, filter.filter(), p)
-	if err == nil && p != p.Within(total) { // past the end: show the last page
-		p = p.Within(total)
-		items, total, err = a.data.Items.List(ctx, filter.filter(), p)
+	status := fiber.StatusOK
+	if search.Failed() {
+		status = fiber.StatusUnprocessableEntity
+	} else {
+		p := askedPage(c, itemsPerPage)
+		items, total, err := a.data.Items.List(ctx, filter.filter(sort.Current), p)
+		if err == nil && p != p.Within(total) { // past the end: show the last page
+			p = p.Within(total)
+			items, total, err = a.data.Items.List(ctx, filter.filter(sort.Current), p)
+		}
+		if err != nil {
+			return err
+		}
+		v.Items, v.Pager = items, newPager(p, Prefix+"/items", sort.Params(), total)
 	}
-	if err != nil {
-		return err
-	}
-	v.Items, v.Pager = items, newPager(p, Prefix+"/items", filter.params(), total)
+	var err error
 	if v.Stores, err = a.data.Stores.All(ctx); err != nil {
 		return err
 	}
@@ -97,7 +147,7 @@ func (a *panel) listItems(c *fiber.Ctx) error {
 		g := &v.TagGroups[len(v.TagGroups)-1]
 		g.Tags = append(g.Tags, t)
 	}
-	return a.render(c, fiber.StatusOK, "items", v)
+	return a.render(c, status, "items", v)
 }
 
 // itemFormView is the page that creates an item.
@@ -179,41 +229,44 @@ func (a *panel) createItem(c *fiber.Ctx) error {
 
 func itemPath(id int64) string { return Prefix + "/items/" + strconv.FormatInt(id, 10) }
 
-// tagChoice is a tag of the item's store, ticked when linked.
+// tagChoice is a tag of the item's store, ticked when linked (or, after a
+// failed save, when it was ticked).
 type tagChoice struct {
 	ID     int64
 	Name   string
 	Linked bool
 }
 
-// itemView is an item's page: edit it, link and unlink its tags.
+// itemView is an item's page: one form edits its details and its tags,
+// saved together.
 type itemView struct {
 	page
-	Item     models.Item
-	Form     *form
-	Stores   []models.Store
-	Tags     []tagChoice
-	TagsForm *form
+	Item   models.Item
+	Form   *form
+	Stores []models.Store
+	Tags   []tagChoice
 }
 
-// itemPage loads an item's page with the given forms, or fresh ones.
-func (a *panel) itemPage(c *fiber.Ctx, id int64, edit, tags *form) (*itemView, error) {
+// itemPage loads an item's page. failed, when not nil, is the form whose
+// save failed, shown as it was sent: its details as typed, and ticked the
+// tags that were.
+func (a *panel) itemPage(c *fiber.Ctx, id int64, failed *form, ticked []int64) (*itemView, error) {
 	ctx := c.UserContext()
 	item, err := a.data.Items.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	v := &itemView{page: page{Title: item.Name, Nav: "items"}, Item: item, Form: edit, TagsForm: tags}
-	if v.Form == nil {
+	v := &itemView{page: page{Title: item.Name, Nav: "items"}, Item: item, Form: failed}
+	if failed == nil {
 		v.Form = newForm("item", map[string]string{
 			"name":        item.Name,
 			"price":       formatPrice(item.PriceCents),
 			"description": stringOrEmpty(item.Description),
 			"store_id":    strconv.FormatInt(item.StoreID, 10),
 		})
-	}
-	if v.TagsForm == nil {
-		v.TagsForm = newForm("", nil)
+		for _, t := range item.Tags {
+			ticked = append(ticked, t.ID)
+		}
 	}
 	if v.Stores, err = a.data.Stores.All(ctx); err != nil {
 		return nil, err
@@ -223,8 +276,7 @@ func (a *panel) itemPage(c *fiber.Ctx, id int64, edit, tags *form) (*itemView, e
 		return nil, err
 	}
 	for _, t := range storeTags {
-		linked := slices.ContainsFunc(item.Tags, func(l models.Tag) bool { return l.ID == t.ID })
-		v.Tags = append(v.Tags, tagChoice{ID: t.ID, Name: t.Name, Linked: linked})
+		v.Tags = append(v.Tags, tagChoice{ID: t.ID, Name: t.Name, Linked: slices.Contains(ticked, t.ID)})
 	}
 	return v, nil
 }
@@ -249,69 +301,73 @@ func (a *panel) showItem(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "item", v)
 }
 
-// updateItem handles POST /admin/items/:id: every field of the form is
-// set, through the data layer's partial update.
+// updateItem handles POST /admin/items/:id: the item page's one form. It
+// sets every field of the item, through the data layer's partial update,
+// and makes the item carry exactly the ticked tags, in one transaction:
+// nothing typed or ticked is lost to the other half of the page. A save
+// that fails shows both halves again as they were sent.
 func (a *panel) updateItem(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", models.ErrItemNotFound)
 	if err != nil {
 		return err
 	}
 	in, f, err := a.readItemForm(c, "item")
+	ticked, bad := readTagIDs(c)
+	if bad {
+		err = withFieldError(err, "tag_ids", "Not a valid tag.")
+	}
+	var changed models.TagChanges
 	if err == nil {
-		_, err = a.data.Items.Update(c.UserContext(), id, schemas.ItemUpdate{
+		_, changed, err = a.data.Items.UpdateWithTags(c.UserContext(), id, schemas.ItemUpdate{
 			Name: &in.Name, Price: in.Price, StoreID: &in.StoreID, Description: in.Description,
-		}.Changes(), nil)
+		}.Changes(), ticked)
 	}
 	if err != nil {
-		return a.failItemPage(c, id, f, nil, err)
-	}
-	return a.redirectWith(c, itemPath(id), "Item saved.")
-}
-
-// setItemTags handles POST /admin/items/:id/tags: the ticked tags end up
-// linked and the others unlinked, all or nothing.
-func (a *panel) setItemTags(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", models.ErrItemNotFound)
-	if err != nil {
-		return err
-	}
-	f := newForm("", nil)
-	var want []int64
-	for _, raw := range formValues(c, "tag_ids") {
-		tagID, ok := parseID(raw)
-		if !ok {
-			invalid := &schemas.ValidationError{Fields: schemas.FieldErrors{"tag_ids": {"Not a valid tag."}}}
-			return a.failItemPage(c, id, nil, f, invalid)
+		status, err := f.fail(err)
+		if err != nil {
+			return err
 		}
-		want = append(want, tagID)
+		v, err := a.itemPage(c, id, f, ticked)
+		if err != nil {
+			return err
+		}
+		return a.render(c, status, "item", v)
 	}
-	linked, unlinked, err := a.data.Items.SetTags(c.UserContext(), id, want)
-	if err != nil {
-		return a.failItemPage(c, id, nil, f, err)
+	notice := "Item saved."
+	if changed.Linked+changed.Unlinked > 0 {
+		notice = "Item saved: " + countNoun(int64(changed.Linked), "tag") + " linked, " + strconv.Itoa(changed.Unlinked) + " unlinked."
 	}
-	notice := "Tags unchanged."
-	if linked+unlinked > 0 {
-		notice = "Tags saved: " + countNoun(int64(linked), "tag") + " linked, " + strconv.Itoa(unlinked) + " unlinked."
-	}
-	return a.redirectWith(c, itemPath(id)+"#tags", notice)
+	return a.redirectWith(c, itemPath(id), notice)
 }
 
-// failItemPage shows the item's page again with why one of its forms,
-// edit or tags, was not saved.
-func (a *panel) failItemPage(c *fiber.Ctx, id int64, edit, tags *form, err error) error {
-	failed := edit
-	if failed == nil {
-		failed = tags
+// readTagIDs reads the ticked tags of the item form; bad reports values
+// no checkbox sends, which are left out.
+func readTagIDs(c *fiber.Ctx) (ids []int64, bad bool) {
+	ids = []int64{}
+	for _, raw := range formValues(c, "tag_ids") {
+		id, ok := parseID(raw)
+		if !ok {
+			bad = true
+			continue
+		}
+		ids = append(ids, id)
 	}
-	status, err := failed.fail(err)
-	if err != nil {
-		return err
+	return ids, bad
+}
+
+// withFieldError adds a problem with one field to err, the validation
+// error of the rest of the form (or nil), so all of them show at once.
+func withFieldError(err error, field, msg string) error {
+	var ve *schemas.ValidationError
+	if err != nil && !errors.As(err, &ve) {
+		return err // not a problem of the form: it stays what it is
 	}
-	v, err := a.itemPage(c, id, edit, tags)
-	if err != nil {
-		return err
+	fields := schemas.FieldErrors{}
+	if ve != nil {
+		maps.Copy(fields, ve.Fields)
 	}
-	return a.render(c, status, "item", v)
+	fields[field] = append(fields[field], msg)
+	return &schemas.ValidationError{Fields: fields}
 }
 
 // itemDeleteView asks to confirm deleting an item.

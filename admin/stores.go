@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"net/url"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,31 +39,64 @@ func (a *panel) dashboard(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, "dashboard", v)
 }
 
-// storesView is the store list with the form that creates a store.
+// storesView is the store list, its search and order, and the form that
+// creates a store.
 type storesView struct {
 	page
 	Stores []models.StoreSummary
 	Pager  pager
 	Create *form
+	Search *form // q and sort as asked for, with what is wrong with them
+	Sort   listSort
+}
+
+// Searched reports whether the list is narrowed by a search.
+func (v *storesView) Searched() bool { return v.Search.Value("q") != "" }
+
+// storeSorts are the orders of the store list, the first the default.
+var storeSorts = []sortOption{
+	{string(models.StoreSortName), "Name, A to Z"},
+	{string(models.StoreSortNameDesc), "Name, Z to A"},
+	{string(models.StoreSortItems), "Fewest items first"},
+	{string(models.StoreSortItemsDesc), "Most items first"},
+	{string(models.StoreSortID), "Oldest first"},
+	{string(models.StoreSortIDDesc), "Newest first"},
 }
 
 // storesPage loads the page of the store list the query string asks for.
+// A search it cannot run is explained on the page, which then lists none.
 func (a *panel) storesPage(c *fiber.Ctx, create *form) (*storesView, error) {
-	stores, p, total, err := a.data.Stores.Summaries(c.UserContext(), askedPage(c, storesPerPage))
+	search := newForm("", map[string]string{"q": queryText(c, "q")})
+	sort := querySort(c, search, Prefix+"/stores", storeSorts[0].Value, storeSorts)
+	if q := search.Values["q"]; q != "" {
+		sort.keep(url.Values{"q": {q}})
+	}
+	v := &storesView{page: page{Title: "Stores", Nav: "stores"}, Create: create, Search: search, Sort: sort}
+	if search.Failed() {
+		return v, nil
+	}
+	filter := models.StoreFilter{Name: search.Values["q"], Sort: models.StoreSort(sort.Current)}
+	stores, p, total, err := a.data.Stores.Search(c.UserContext(), filter, askedPage(c, storesPerPage))
 	if err != nil {
 		return nil, err
 	}
-	return &storesView{page: page{Title: "Stores", Nav: "stores"}, Stores: stores,
-		Pager: newPager(p, Prefix+"/stores", nil, total), Create: create}, nil
+	v.Stores, v.Pager = stores, newPager(p, Prefix+"/stores", sort.Params(), total)
+	return v, nil
 }
 
-// listStores handles GET /admin/stores.
+// listStores handles GET /admin/stores?q=&sort=&page=: the stores whose
+// name contains q in any case, in the order sort names (storeSorts). An
+// unknown order is a 422 that says so.
 func (a *panel) listStores(c *fiber.Ctx) error {
 	v, err := a.storesPage(c, newForm("new-store", nil))
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, "stores", v)
+	status := fiber.StatusOK
+	if v.Search.Failed() {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return a.render(c, status, "stores", v)
 }
 
 // createStore handles POST /admin/stores.
