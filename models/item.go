@@ -435,3 +435,61 @@ func (x *Item) BeforeSave(*gorm.DB) error {
 	x.NameKey = NameKey(x.Name)
 	return nil
 }
+
+// TagChanges counts the links a save added and removed.
+type TagChanges struct {
+	Linked, Unlinked int
+}
+
+// UpdateWithTags applies a non-empty partial update and makes the item
+// carry exactly tagIDs, in one transaction: both are saved or neither is.
+// The item's row is locked first, as Update and SetTags lock it. Links
+// that go are removed before the update, so one save can untick every tag
+// and move the item to another store; a move that would keep a link is
+// ErrItemHasTags, as in Update. Links that come are checked against the
+// item's store after the update, as LinkTags checks them.
+func (s Items) UpdateWithTags(ctx context.Context, id int64, changes ItemChanges, tagIDs []int64) (Item, TagChanges, error) {
+	want := uniqueIDs(tagIDs)
+	var done TagChanges
+	db := s.db.WithContext(ctx)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		item, err := lockItem(tx, id)
+		if err != nil {
+			return err
+		}
+		var have []int64
+		if err := tx.Model(&ItemTag{}).Where("item_id = ?", id).Pluck("tag_id", &have).Error; err != nil {
+			return err
+		}
+		remove := without(have, want)
+		if len(remove) > 0 {
+			res := tx.Where("item_id = ? AND tag_id IN ?", id, remove).Delete(&ItemTag{})
+			if res.Error != nil {
+				return res.Error
+			}
+			done.Unlinked = int(res.RowsAffected)
+		}
+		moves := changes.StoreID != nil && *changes.StoreID != item.StoreID
+		if moves && len(have) > len(remove) {
+			return ErrItemHasTags
+		}
+		if err := itemWriteError(tx.Model(&item).Updates(changes.columns()).Error); err != nil {
+			return err
+		}
+		if moves {
+			item.StoreID = *changes.StoreID
+		}
+		if add := without(want, have); len(add) > 0 {
+			if err := linkTags(tx, item, add); err != nil {
+				return err
+			}
+			done.Linked = len(add)
+		}
+		return nil
+	})
+	if err != nil {
+		return Item{}, TagChanges{}, err
+	}
+	item, err := getItem(db, noGuard, id)
+	return item, done, err
+}

@@ -226,3 +226,22 @@ func (x *Store) BeforeSave(*gorm.DB) error {
 	x.NameKey = NameKey(x.Name)
 	return nil
 }
+
+// Search reads a page of the stores that match the filter, in its order,
+// with how much each holds, and the number of matches. The page is moved
+// to the nearest one that exists.
+func (s Stores) Search(ctx context.Context, filter StoreFilter, page Page) ([]StoreSummary, Page, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&Store{}).Scopes(filter.where).Count(&total).Error; err != nil {
+		return nil, page, 0, err
+	}
+	page = page.Within(total)
+	var rows []StoreSummary
+	if total == 0 {
+		return rows, page, 0, nil
+	}
+	err := withCounts(db).Scopes(filter.where).Order(filter.orderBy(db.Dialector.Name())).
+		Limit(int(page.Size)).Offset(int(page.Offset())).Scan(&rows).Error
+	return rows, page, total, err
+}
