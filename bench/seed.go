@@ -77,7 +77,7 @@ func (c *client) seed() (seeded, error) {
 		for j := 1; j <= itemsPerStore; j++ {
 			item, err := c.call("POST", "/items", map[string]any{
 				"name": fmt.Sprintf("Item %d-%d", i, j), "price": float64(j) + 0.99, "store_id": storeID,
-				"description": "A seeded item for the benchmark.",
+				"description": benchDescription,
 			}, http.StatusCreated)
 			if err != nil {
 				return s, err
