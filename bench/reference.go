@@ -49,7 +49,7 @@ func buildReference(stmts []statement, v varying) (reference, error) {
 		fmt.Fprintf(&head, "\\set %s %s\n", nv[0], nv[1])
 	}
 	if len(v.texts) > 0 {
-		head.WriteString("\\set unique random(1, 1000000000000)\n")
+		head.WriteString("\\set unique random(1, 9000000000000000000)\n")
 	}
 	for k, st := range stmts {
 		sql := st.sql
