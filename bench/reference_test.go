@@ -19,7 +19,7 @@ func TestBuildReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `\set store random(1, 10)
-\set unique random(1, 1000000000000)
+\set unique random(1, 9000000000000000000)
 \set s0a5 1
 INSERT INTO items (name, name_key, store_id) SELECT :unique, :unique, :store WHERE EXISTS (SELECT 1 FROM sessions WHERE id = :s0a4 AND user_id = :s0a5) RETURNING id \gset returned_
 SELECT * FROM items WHERE id = :returned_id AND store_id = :store;
