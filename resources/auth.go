@@ -67,14 +67,27 @@ func authError(code, msg string) *Error {
 }
 
 // verifyToken is contrib/jwt's bearer middleware (HS256 only), with then
-// run after a good signature.
+// run after a good signature. A token it verified before, and that has not
+// expired, is taken from s.verified instead of being parsed again.
 func (s *server) verifyToken(then fiber.Handler) fiber.Handler {
-	return jwtware.New(jwtware.Config{
-		SigningKey:     jwtware.SigningKey{JWTAlg: jwtware.HS256, Key: s.cfg.JWTSecret},
-		Claims:         &Claims{},
-		ErrorHandler:   tokenError,
-		SuccessHandler: then,
+	verify := jwtware.New(jwtware.Config{
+		SigningKey:   jwtware.SigningKey{JWTAlg: jwtware.HS256, Key: s.cfg.JWTSecret},
+		Claims:       &Claims{},
+		ErrorHandler: tokenError,
+		SuccessHandler: func(c *fiber.Ctx) error {
+			if token, ok := c.Locals("user").(*jwt.Token); ok {
+				s.verified.add(bearerToken(c), token, time.Now())
+			}
+			return then(c)
+		},
 	})
+	return func(c *fiber.Ctx) error {
+		if token, ok := s.verified.get(bearerToken(c), time.Now()); ok {
+			c.Locals("user", token)
+			return then(c)
+		}
+		return verify(c)
+	}
 }
 
 // emailGate says whether a route refuses users who have not verified

@@ -675,3 +675,32 @@ func TestAuthorizationWithoutTheBearerScheme(t *testing.T) {
 	expectError(t, e.withHeader("GET", "/stores", ""), http.StatusUnauthorized, "Request does not contain an access token.")
 	expect(t, e.withHeader("GET", "/stores", "Bearer "+token), http.StatusOK)
 }
+
+// A token verified once is remembered, but its session is still checked
+// on every request: logging out refuses it at once, and a request with no
+// token is never taken for the remembered one, whatever the scheme's case.
+func TestRememberedTokensAreStillChecked(t *testing.T) {
+	e := newEnv(t)
+	e.register(userEmail)
+	access, _ := e.login(userEmail)
+	for range 2 {
+		expect(t, e.withHeader("GET", "/stores", "bearer "+access), http.StatusOK)
+		expect(t, e.withHeader("GET", "/items/1", "Bearer "+access), http.StatusNotFound) // a guarded route
+	}
+	expectError(t, e.withHeader("GET", "/stores", ""), http.StatusUnauthorized, "Request does not contain an access token.")
+	expectError(t, e.withHeader("GET", "/stores", "Bearer "), http.StatusUnauthorized, "")
+
+	expect(t, e.do("POST", "/logout", nil, access), http.StatusOK)
+	expectAuthError(t, e.withHeader("GET", "/stores", "Bearer "+access), http.StatusUnauthorized, "token_revoked")
+	expectAuthError(t, e.withHeader("GET", "/items/1", "Bearer "+access), http.StatusUnauthorized, "token_revoked")
+}
+
+// A remembered token that expires is refused as expired.
+func TestRememberedTokensExpire(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"JWT_ACCESS_TTL": "1s"})
+	e.register(userEmail)
+	access, _ := e.login(userEmail)
+	expect(t, e.do("GET", "/stores", nil, access), http.StatusOK)
+	time.Sleep(1100 * time.Millisecond) // the token's exp has one-second resolution
+	expectAuthError(t, e.do("GET", "/stores", nil, access), http.StatusUnauthorized, "token_expired")
+}

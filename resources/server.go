@@ -42,9 +42,10 @@ type server struct {
 	validate *validator.Validate
 	signIn   fiber.Handler // one budget per client for every sign-in route
 
-	requireAccess  fiber.Handler // a valid access token (of a verified user, when that is required)
-	requireSignIn  fiber.Handler // a valid access token, verified email or not
-	requireRefresh fiber.Handler // a valid refresh token
+	verified       *verifiedTokens // tokens whose signature was checked already
+	requireAccess  fiber.Handler   // a valid access token (of a verified user, when that is required)
+	requireSignIn  fiber.Handler   // a valid access token, verified email or not
+	requireRefresh fiber.Handler   // a valid refresh token
 }
 
 // New builds the Fiber app with the shared middleware and every route of
@@ -73,6 +74,7 @@ func newServer(d Deps) *server {
 		validate: schemas.NewValidator(),
 		signIn:   d.Stack.SignInLimit(),
 	}
+	s.verified = newVerifiedTokens(maxVerifiedTokens)
 	s.requireAccess = s.tokenMiddleware(accessToken, verifiedEmail)
 	s.requireSignIn = s.tokenMiddleware(accessToken, anyEmail)
 	s.requireRefresh = s.tokenMiddleware(refreshToken, anyEmail)
