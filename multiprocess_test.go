@@ -21,8 +21,7 @@ func TestSeveralProcessesOneDatabase(t *testing.T) {
 		"DATABASE_URL":   testdb.NewURL(t),
 		"JWT_SECRET_KEY": "shared-secret-of-all-replicas-0123456789",
 	}
-	first := startServer(t, env) // migrates the database first
-	procs := []*serverProcess{first, startServer(t, env), startServer(t, env)}
+	procs := startReplicas(t, env)
 
 	t.Run("a revoked token is refused everywhere", func(t *testing.T) {
 		creds := map[string]string{"email": "admin@example.com", "password": "correct horse"}
@@ -132,6 +131,15 @@ func TestSeveralProcessesOneDatabase(t *testing.T) {
 			t.Errorf("registered %d times, want once", created)
 		}
 	})
+}
+
+// startReplicas runs three servers on env's database, as replicas: the
+// first one alone, so that it migrates the database before the others
+// start.
+func startReplicas(t *testing.T, env map[string]string) []*serverProcess {
+	t.Helper()
+	first := startServer(t, env)
+	return []*serverProcess{first, startServer(t, env), startServer(t, env)}
 }
 
 // loginAdmin logs the (already registered) admin in.

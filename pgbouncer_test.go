@@ -49,8 +49,7 @@ func TestThroughPgBouncer(t *testing.T) {
 		"JWT_SECRET_KEY":      "shared-secret-of-all-replicas-0123456789",
 		"DB_MAX_OPEN_CONNS":   "8",
 	}
-	first := startServer(t, env)
-	procs := []*serverProcess{first, startServer(t, env), startServer(t, env)}
+	procs := startReplicas(t, env)
 	token := procs[0].adminToken(t)
 
 	t.Run("stores, items and tags", func(t *testing.T) {

@@ -24,8 +24,7 @@ func TestReplicasShareOneSignInBudgetInRedis(t *testing.T) {
 		"REDIS_URL":       redis.URL(),
 		"AUTH_RATE_LIMIT": "6",
 	}
-	first := startServer(t, env) // migrates the database first
-	procs := []*serverProcess{first, startServer(t, env), startServer(t, env)}
+	procs := startReplicas(t, env)
 	wrong := map[string]string{"email": "someone@example.com", "password": "not the password"}
 	login := func(p *serverProcess) int {
 		t.Helper()
