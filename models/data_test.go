@@ -140,10 +140,10 @@ func TestSameStoreRule(t *testing.T) {
 	moveTo := south.ID
 	_, err = m.Items.Update(ctx, item.ID, models.ItemChanges{StoreID: &moveTo}, nil)
 	expectErr(t, "moving an item with tags", err, models.ErrItemHasTags)
-	_, _, err = m.Items.SetTags(ctx, item.ID, []int64{elsewhere.ID})
+	_, _, err = m.Items.UpdateWithTags(ctx, item.ID, models.ItemChanges{}, []int64{elsewhere.ID})
 	expectErr(t, "setting a tag of another store", err, models.ErrTagOfAnotherStore)
 	if n := count(t, db, "items_tags"); n != 1 {
-		t.Fatalf("%d links after a refused SetTags, want the one that was there", n)
+		t.Fatalf("%d links after a refused UpdateWithTags, want the one that was there", n)
 	}
 
 	if _, _, err := m.Items.Unlink(ctx, item.ID, red.ID, nil); err != nil {
