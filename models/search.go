@@ -52,7 +52,7 @@ type ItemFilter struct {
 // same names.
 func (f ItemFilter) where(db *gorm.DB) *gorm.DB {
 	if f.Name != "" {
-		db = db.Where(`lower(items.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Name))+"%")
+		db = db.Where(nameContains("items"), containsPattern(f.Name))
 	}
 	if f.StoreID != 0 {
 		db = db.Where("items.store_id = ?", f.StoreID)
@@ -76,6 +76,13 @@ func (f ItemFilter) where(db *gorm.DB) *gorm.DB {
 	}
 	return db
 }
+
+// nameContains is the condition "table's name contains the pattern, in
+// any case" that both searches use, so they agree on what matches.
+func nameContains(table string) string { return "lower(" + table + `.name) LIKE ? ESCAPE '\'` }
+
+// containsPattern is the LIKE pattern of names containing text, in any case.
+func containsPattern(text string) string { return "%" + escapeLike(strings.ToLower(text)) + "%" }
 
 // escapeLike makes every character of s match itself in a LIKE pattern
 // with ESCAPE '\', so a search for "50%" or "a_b" is a plain substring.
@@ -136,7 +143,7 @@ type StoreFilter struct {
 // matches; should one move to name_key, the other moves with it.
 func (f StoreFilter) where(db *gorm.DB) *gorm.DB {
 	if f.Name != "" {
-		db = db.Where(`lower(stores.name) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(f.Name))+"%")
+		db = db.Where(nameContains("stores"), containsPattern(f.Name))
 	}
 	return db
 }
