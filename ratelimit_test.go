@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,6 +69,9 @@ func TestReplicasShareOneSignInBudgetInRedis(t *testing.T) {
 			t.Fatalf("replica %d logged the outage %d times, want once:\n%s", i, n, p.logs)
 		}
 	}
+	if up, errs := metric(t, procs[0], "rate_limiter_redis_up"), metric(t, procs[0], "rate_limiter_redis_errors_total"); up != "0" || errs != "3" {
+		t.Fatalf("during the outage: rate_limiter_redis_up %s, rate_limiter_redis_errors_total %s; want 0 and 3", up, errs)
+	}
 
 	redis.Restart(t) // empty: the budget starts again
 	// Thirty tries at once through all replicas: the count is atomic, so
@@ -96,9 +100,33 @@ func TestReplicasShareOneSignInBudgetInRedis(t *testing.T) {
 	if passed != 6 {
 		t.Fatalf("%d of 30 concurrent tries passed, want exactly 6", passed)
 	}
+	if up := metric(t, procs[0], "rate_limiter_redis_up"); up != "1" {
+		t.Fatalf("after the outage: rate_limiter_redis_up %s, want 1", up)
+	}
 	for i, p := range procs {
 		if !strings.Contains(p.logs.String(), "reaches Redis again") {
 			t.Fatalf("replica %d did not log the end of the outage:\n%s", i, p.logs)
 		}
 	}
+}
+
+// metric is the value of an unlabelled metric on p's /metrics.
+func metric(t *testing.T, p *serverProcess, name string) string {
+	t.Helper()
+	resp, err := http.Get(p.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if value, ok := strings.CutPrefix(line, name+" "); ok {
+			return value
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return ""
 }

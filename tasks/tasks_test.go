@@ -34,16 +34,17 @@ func (fastRetries) NextRetry(*rivertype.JobRow) time.Time {
 }
 
 // newQueue is a queue on db sending through sender, with workers when
-// workers > 0 (stopped when the test ends).
-func newQueue(t *testing.T, db *testdb.DB, data *models.Models, sender mail.Sender, workers int) *tasks.Queue {
+// workers > 0 (stopped when the test ends), and its metrics' registry.
+func newQueue(t *testing.T, db *testdb.DB, data *models.Models, sender mail.Sender, workers int) (*tasks.Queue, *prometheus.Registry) {
 	t.Helper()
 	sqlDB, err := db.Gorm.DB()
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	q, err := tasks.New(tasks.Config{Dialect: db.Dialect, DB: sqlDB, Data: data, Mail: sender,
 		PublicURL: "http://localhost:5000", Workers: workers, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RetryPolicy: fastRetries{}, PollInterval: 50 * time.Millisecond})
+		RetryPolicy: fastRetries{}, PollInterval: 50 * time.Millisecond, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func newQueue(t *testing.T, db *testdb.DB, data *models.Models, sender mail.Send
 			t.Errorf("stopping the queue: %v", err)
 		}
 	})
-	return q
+	return q, reg
 }
 
 func count(t *testing.T, db *testdb.DB, table, condition string, args ...any) int64 {
@@ -85,7 +86,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestAJobExistsExactlyWhenItsUserDoes(t *testing.T) {
 	db := testdb.Open(t)
 	data := models.New(db.Gorm, 4)
-	q := newQueue(t, db, data, mail.NewLog(slog.New(slog.NewTextHandler(io.Discard, nil))), 0)
+	q, _ := newQueue(t, db, data, mail.NewLog(slog.New(slog.NewTextHandler(io.Discard, nil))), 0)
 	ctx := context.Background()
 	enqueue := func(ctx context.Context, tx *sql.Tx, u models.User) error {
 		return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
@@ -130,7 +131,7 @@ func TestAnEmailThatKeepsFailingIsDiscarded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := newQueue(t, db, data, sender, 2)
+	q, reg := newQueue(t, db, data, sender, 2)
 	user, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
 		func(ctx context.Context, tx *sql.Tx, u models.User) error {
 			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
@@ -150,6 +151,13 @@ func TestAnEmailThatKeepsFailingIsDiscarded(t *testing.T) {
 	}
 	if n := count(t, db, "account_tokens", "user_id = ?", user.ID); n != 0 {
 		t.Fatalf("%d tokens of unsent emails left", n)
+	}
+	// Nine failed attempts, then the tenth discards the job.
+	waitFor(t, "the discard to be counted", func() bool {
+		return value(t, reg, "jobs_discarded_total", "kind", "welcome_email") == 1
+	})
+	if failed := value(t, reg, "jobs_failed_total", "kind", "welcome_email"); failed != 9 {
+		t.Fatalf("jobs_failed_total = %v, want 9", failed)
 	}
 
 	// Retried by an admin once the server is back, it is delivered.
