@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"gorm.io/gorm"
-
-	"stores-api/blocklist"
 )
 
 // Guard is the database half of a token check, as a condition a statement
@@ -27,21 +25,13 @@ func NewGuard(sessionID string, userID int64) Guard {
 	return Guard{sessionID: sessionID, userID: userID}
 }
 
-// and appends the guard to a query whose WHERE clause ends it, as
-// " AND <condition>", and its arguments to args.
-func (g Guard) and(query string, args ...any) (string, []any) {
+// pick is the form of statement s for the guard, with the guard's
+// arguments appended to args.
+func (g Guard) pick(s guardable, args ...any) (statement, []any) {
 	if g == noGuard {
-		return query, args
+		return s.open, args
 	}
-	return query + " AND " + blocklist.LiveCondition, append(args, g.sessionID, g.userID)
-}
-
-// where appends the guard as the WHERE clause of a query that has none.
-func (g Guard) where(query string, args ...any) (string, []any) {
-	if g == noGuard {
-		return query, args
-	}
-	return query + " WHERE " + blocklist.LiveCondition, append(args, g.sessionID, g.userID)
+	return s.guarded, append(args, g.sessionID, g.userID)
 }
 
 // Guarded is the data layer as a route whose token check rides on its

@@ -3,7 +3,6 @@ package models
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"slices"
 
@@ -59,13 +58,13 @@ func (s Items) Create(ctx context.Context, item Item) (Item, error) {
 
 // insertItem adds an item. Its values are cast because in INSERT … SELECT
 // PostgreSQL would otherwise take an untyped parameter for text.
-const insertItem = "INSERT INTO items (name, name_key, price_cents, description, store_id) " +
-	"SELECT ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT)"
+var insertItem = guardableWhere("INSERT INTO items (name, name_key, price_cents, description, store_id) "+
+	"SELECT ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT)", returningID)
 
 // createItem inserts an item if the guard holds, and reads it back.
 func createItem(db *gorm.DB, g Guard, item Item) (Item, error) {
-	query, args := g.where(insertItem, item.Name, NameKey(item.Name), item.PriceCents, item.Description, item.StoreID)
-	id, err := insertReturningID(db, query, args...)
+	st, args := g.pick(insertItem, item.Name, NameKey(item.Name), item.PriceCents, item.Description, item.StoreID)
+	id, err := insertReturningID(db, st, args...)
 	switch {
 	case err != nil:
 		return Item{}, itemWriteError(err)
@@ -94,30 +93,29 @@ func (s Items) Get(ctx context.Context, id int64) (Item, error) {
 // itemWithStoreAndTags reads an item, its store and its tags in one
 // statement: one row per tag, or a single row with NULL tag columns. One
 // round trip instead of four (item, store, join table, tags) is what makes
-// GET /items/{id} fast. It ends in its WHERE clause, so a Guard can follow;
-// the tags are put in order afterwards, which costs the database less than
-// an ORDER BY.
-const itemWithStoreAndTags = `
+// GET /items/{id} fast. A Guard can follow its WHERE clause; the tags are
+// put in order afterwards, which costs the database less than an ORDER BY.
+var itemWithStoreAndTags = guardableAnd(`
 SELECT i.id, i.name, i.price_cents, i.description, s.id, s.name, t.id, t.name
 FROM items i
 JOIN stores s ON s.id = i.store_id
 LEFT JOIN items_tags it ON it.item_id = i.id
 LEFT JOIN tags t ON t.id = it.tag_id
-WHERE i.id = ?`
+WHERE i.id = ?`, "")
 
 // getItem reads one item with its store and tags, or ErrItemNotFound
 // (which, with a guard, may also mean that the guard failed). Every read
 // of a single item goes through it.
 func getItem(db *gorm.DB, g Guard, id int64) (Item, error) {
-	query, args := g.and(itemWithStoreAndTags, id)
+	st, args := g.pick(itemWithStoreAndTags, id)
 	var item Item
-	err := eachRow(db.Raw(query, args...), func(rows *sql.Rows) error {
-		var tagID sql.NullInt64
-		var tagName sql.NullString
-		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description,
+	err := eachRow(db, st, args, func(row rowScanner) error {
+		var tagID *int64
+		var tagName *string
+		err := row.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description,
 			&item.Store.ID, &item.Store.Name, &tagID, &tagName)
-		if err == nil && tagID.Valid {
-			item.Tags = append(item.Tags, Tag{ID: tagID.Int64, Name: tagName.String, StoreID: item.Store.ID})
+		if err == nil && tagID != nil {
+			item.Tags = append(item.Tags, Tag{ID: *tagID, Name: *tagName, StoreID: item.Store.ID})
 		}
 		return err
 	})
@@ -155,9 +153,9 @@ func readItems(page *gorm.DB) ([]Item, error) {
 	var items []Item
 	rows := page.Select("items.id, items.name, items.price_cents, items.description, stores.id, stores.name").
 		Joins("JOIN stores ON stores.id = items.store_id")
-	err := eachRow(rows, func(rows *sql.Rows) error {
+	err := eachRowOf(rows, func(row rowScanner) error {
 		var item Item
-		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.Store.ID, &item.Store.Name)
+		err := row.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.Store.ID, &item.Store.Name)
 		item.StoreID = item.Store.ID
 		items = append(items, item)
 		return err
@@ -184,10 +182,10 @@ func addTags(db *gorm.DB, items []Item) error {
 		byID[items[i].ID] = &items[i]
 		ids[i] = items[i].ID
 	}
-	return eachRow(db.Raw(tagsOfItems, ids), func(rows *sql.Rows) error {
+	return eachRowOf(db.Raw(tagsOfItems, ids), func(row rowScanner) error {
 		var itemID int64
 		var tag Tag
-		err := rows.Scan(&itemID, &tag.ID, &tag.Name, &tag.StoreID)
+		err := row.Scan(&itemID, &tag.ID, &tag.Name, &tag.StoreID)
 		item := byID[itemID]
 		item.Tags = append(item.Tags, tag)
 		return err
@@ -199,9 +197,9 @@ func addTags(db *gorm.DB, items []Item) error {
 func itemsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Item, error) {
 	out := map[int64][]Item{}
 	rows := db.Raw("SELECT id, name, price_cents, description, store_id FROM items WHERE store_id IN ? ORDER BY id", storeIDs)
-	err := eachRow(rows, func(rows *sql.Rows) error {
+	err := eachRowOf(rows, func(row rowScanner) error {
 		var item Item
-		err := rows.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.StoreID)
+		err := row.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description, &item.StoreID)
 		out[item.StoreID] = append(out[item.StoreID], item)
 		return err
 	})

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"gorm.io/gorm"
@@ -41,11 +40,13 @@ func (s Stores) Create(ctx context.Context, name string) (Store, error) {
 	return createStore(s.db.WithContext(ctx), noGuard, name)
 }
 
+var insertStore = guardableWhere("INSERT INTO stores (name, name_key) SELECT ?, ?", returningID)
+
 // createStore inserts a store if the guard holds: a guarded write that
 // wrote nothing answers ErrGuardFailed.
 func createStore(db *gorm.DB, g Guard, name string) (Store, error) {
-	query, args := g.where("INSERT INTO stores (name, name_key) SELECT ?, ?", name, NameKey(name))
-	id, err := insertReturningID(db, query, args...)
+	st, args := g.pick(insertStore, name, NameKey(name))
+	id, err := insertReturningID(db, st, args...)
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return Store{}, ErrStoreNameTaken
@@ -100,29 +101,26 @@ func (s Stores) Get(ctx context.Context, id int64) (Store, error) {
 
 // storeWithItems reads a store and its items in one statement: one row per
 // item, or a single row with NULL item columns. A Guard can follow its
-// WHERE clause, and storeItemsOrder ends it.
-const (
-	storeWithItems = `
+// WHERE clause.
+var storeWithItems = guardableAnd(`
 SELECT s.id, s.name, i.id, i.name, i.price_cents, i.description
 FROM stores s
 LEFT JOIN items i ON i.store_id = s.id
-WHERE s.id = ?`
-	storeItemsOrder = " ORDER BY i.id"
-)
+WHERE s.id = ?`, " ORDER BY i.id")
 
 // getStore reads one store with its items and tags in two statements
 // whatever their number, scanning rows directly: a store page is read
 // often and can hold many items. The guard rides on the first statement;
 // ErrStoreNotFound if there is no such store (or the guard failed).
 func getStore(db *gorm.DB, g Guard, id int64) (Store, error) {
-	query, args := g.and(storeWithItems, id)
+	st, args := g.pick(storeWithItems, id)
 	var store Store
-	err := eachRow(db.Raw(query+storeItemsOrder, args...), func(rows *sql.Rows) error {
+	err := eachRow(db, st, args, func(row rowScanner) error {
 		var item nullableItem
-		if err := rows.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
+		if err := row.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
 			return err
 		}
-		if item.ID.Valid {
+		if item.ID != nil {
 			store.Items = append(store.Items, item.value(store.ID))
 		}
 		return nil
@@ -133,8 +131,7 @@ func getStore(db *gorm.DB, g Guard, id int64) (Store, error) {
 	if store.ID == 0 {
 		return store, ErrStoreNotFound
 	}
-	tags, err := tagsOfStores(db, []int64{id})
-	store.Tags = tags[id]
+	store.Tags, err = tagsOfStore(db, id)
 	return store, err
 }
 

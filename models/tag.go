@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"gorm.io/gorm"
@@ -168,13 +167,28 @@ func (s Tags) Count(ctx context.Context) (int64, error) {
 func tagsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Tag, error) {
 	out := map[int64][]Tag{}
 	rows := db.Raw("SELECT id, name, store_id FROM tags WHERE store_id IN ? ORDER BY id", storeIDs)
-	err := eachRow(rows, func(rows *sql.Rows) error {
+	err := eachRowOf(rows, func(row rowScanner) error {
 		var tag Tag
-		err := rows.Scan(&tag.ID, &tag.Name, &tag.StoreID)
+		err := row.Scan(&tag.ID, &tag.Name, &tag.StoreID)
 		out[tag.StoreID] = append(out[tag.StoreID], tag)
 		return err
 	})
 	return out, err
+}
+
+var tagsOfOneStore = newStatement("SELECT id, name FROM tags WHERE store_id = ? ORDER BY id")
+
+// tagsOfStore reads the tags of one store, ordered by id: the second
+// statement of a store's page.
+func tagsOfStore(db *gorm.DB, storeID int64) ([]Tag, error) {
+	var tags []Tag
+	err := eachRow(db, tagsOfOneStore, []any{storeID}, func(row rowScanner) error {
+		tag := Tag{StoreID: storeID}
+		err := row.Scan(&tag.ID, &tag.Name)
+		tags = append(tags, tag)
+		return err
+	})
+	return tags, err
 }
 
 // BeforeSave keeps NameKey in step with Name when GORM writes a tag from
