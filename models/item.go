@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 )
 
@@ -109,13 +110,14 @@ WHERE i.id = ?`, "")
 func getItem(db *gorm.DB, g Guard, id int64) (Item, error) {
 	st, args := g.pick(itemWithStoreAndTags, id)
 	var item Item
+	var description pgtype.Text
 	err := eachRow(db, st, args, func(row rowScanner) error {
-		var tagID *int64
-		var tagName *string
-		err := row.Scan(&item.ID, &item.Name, &item.PriceCents, &item.Description,
+		var tagID pgtype.Int8
+		var tagName pgtype.Text
+		err := row.Scan(&item.ID, &item.Name, &item.PriceCents, &description,
 			&item.Store.ID, &item.Store.Name, &tagID, &tagName)
-		if err == nil && tagID != nil {
-			item.Tags = append(item.Tags, Tag{ID: *tagID, Name: *tagName, StoreID: item.Store.ID})
+		if err == nil && tagID.Valid {
+			item.Tags = append(item.Tags, Tag{ID: tagID.Int64, Name: tagName.String, StoreID: item.Store.ID})
 		}
 		return err
 	})
@@ -125,7 +127,7 @@ func getItem(db *gorm.DB, g Guard, id int64) (Item, error) {
 	if item.ID == 0 {
 		return item, ErrItemNotFound
 	}
-	item.StoreID = item.Store.ID
+	item.StoreID, item.Description = item.Store.ID, textOrNil(description)
 	slices.SortFunc(item.Tags, byTagID)
 	return item, nil
 }

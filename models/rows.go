@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
@@ -27,8 +28,8 @@ type rowScanner interface {
 // GET /items/{id} (BENCHMARKS.md). Every statement is reported to GORM's
 // logger as GORM's own are, so slow and failed ones are logged alike.
 //
-// Scan targets must suit both drivers: plain values, and pointers to them
-// for columns that may be NULL.
+// Scan targets must suit both drivers: plain values, and pgtype's
+// nullable types for columns that may be NULL.
 func eachRow(db *gorm.DB, st statement, args []any, scan func(rowScanner) error) error {
 	ctx, begin := db.Statement.Context, time.Now()
 	dialect := db.Dialector.Name()
@@ -126,14 +127,24 @@ func take[T any](db *gorm.DB, id int64, notFound error) (T, error) {
 }
 
 // nullableItem holds the item columns of a row that may have none: a store
-// without items, joined to them.
+// without items, joined to them. pgtype's nullable types scan without
+// allocating on pgx, and as sql.Scanners on database/sql.
 type nullableItem struct {
-	ID          *int64
-	Name        *string
-	PriceCents  *int64
-	Description *string
+	ID          pgtype.Int8
+	Name        pgtype.Text
+	PriceCents  pgtype.Int8
+	Description pgtype.Text
 }
 
 func (n nullableItem) value(storeID int64) Item {
-	return Item{ID: *n.ID, Name: *n.Name, PriceCents: *n.PriceCents, Description: n.Description, StoreID: storeID}
+	return Item{ID: n.ID.Int64, Name: n.Name.String, PriceCents: n.PriceCents.Int64,
+		Description: textOrNil(n.Description), StoreID: storeID}
+}
+
+// textOrNil is a nullable text column as the models hold it.
+func textOrNil(t pgtype.Text) *string {
+	if !t.Valid {
+		return nil
+	}
+	return &t.String
 }

@@ -120,7 +120,7 @@ func getStore(db *gorm.DB, g Guard, id int64) (Store, error) {
 		if err := row.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description); err != nil {
 			return err
 		}
-		if item.ID != nil {
+		if item.ID.Valid {
 			store.Items = append(store.Items, item.value(store.ID))
 		}
 		return nil
