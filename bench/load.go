@@ -70,6 +70,8 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int
+	requests int64
+	loadCPU  time.Duration // wrk's own CPU time
 }
 
 // comparison pairs an endpoint with the SQL pgbench runs as its reference.
@@ -84,6 +86,11 @@ type comparison struct {
 type round struct {
 	api result
 	tps float64 // pgbench transactions a second; 0 without a reference
+
+	// What the endpoint's run and pgbench's cost per request; known when
+	// PostgreSQL runs on this machine.
+	apiCPU, refCPU cpuShare
+	cpuKnown       bool
 }
 
 func (r round) ratio() float64 {
@@ -127,8 +134,9 @@ end
 	defer os.Remove(f.Name())
 	f.WriteString(script)
 	f.Close()
-	out, err := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(connections), "-d", strconv.Itoa(int(d.Seconds()))+"s",
-		"--timeout", "10s", "-s", f.Name(), base).CombinedOutput()
+	cmd := exec.Command("wrk", "-t", "2", "-c", strconv.Itoa(connections), "-d", strconv.Itoa(int(d.Seconds()))+"s",
+		"--timeout", "10s", "-s", f.Name(), base)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk (install it with: apt-get install -y wrk): %v\n%s", err, out)
 	}
@@ -140,15 +148,28 @@ end
 	num := func(b []byte) int64 { n, _ := strconv.ParseInt(string(b), 10, 64); return n }
 	r := result{p50: time.Duration(num(m[2])) * time.Microsecond, p99: time.Duration(num(m[3])) * time.Microsecond, errors: int(num(m[4]))}
 	r.rps, _ = strconv.ParseFloat(string(rps[1]), 64)
+	r.requests, r.loadCPU = num(m[1]), cpuOf(cmd)
 	return r, nil
+}
+
+// cpuOf is the CPU time, user and system, a finished command spent.
+func cpuOf(cmd *exec.Cmd) time.Duration {
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// pgbenchResult is one run of pgbench.
+type pgbenchResult struct {
+	tps          float64
+	transactions int64
+	loadCPU      time.Duration // pgbench's own CPU time
 }
 
 // pgbench runs a script with prepared statements on the same number of
 // connections and returns transactions a second.
-func pgbench(dbURL string, ref reference, d time.Duration) (float64, error) {
+func pgbench(dbURL string, ref reference, d time.Duration) (pgbenchResult, error) {
 	f, err := os.CreateTemp("", "bench-*.sql")
 	if err != nil {
-		return 0, err
+		return pgbenchResult{}, err
 	}
 	defer os.Remove(f.Name())
 	f.WriteString(ref.script)
@@ -163,11 +184,15 @@ func pgbench(dbURL string, ref reference, d time.Duration) (float64, error) {
 	cmd := exec.CommandContext(ctx, "pgbench", append(args, dbURL)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench (install it with: apt-get install -y postgresql-client): %v\n%s", err, out)
+		return pgbenchResult{}, fmt.Errorf("pgbench (install it with: apt-get install -y postgresql-client): %v\n%s", err, out)
 	}
-	m := regexp.MustCompile(`tps = ([\d.]+)`).FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("no tps in pgbench output:\n%s", out)
+	tps := regexp.MustCompile(`tps = ([\d.]+)`).FindSubmatch(out)
+	n := regexp.MustCompile(`number of transactions actually processed: (\d+)`).FindSubmatch(out)
+	if tps == nil || n == nil {
+		return pgbenchResult{}, fmt.Errorf("no tps in pgbench output:\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	r := pgbenchResult{loadCPU: cpuOf(cmd)}
+	r.tps, _ = strconv.ParseFloat(string(tps[1]), 64)
+	r.transactions, _ = strconv.ParseInt(string(n[1]), 10, 64)
+	return r, nil
 }

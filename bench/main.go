@@ -157,17 +157,11 @@ func run() error {
 		}
 		var all []round
 		for range rounds {
-			r, err := attack(srv.base, ep, cfg.duration)
+			rd, err := measureRound(srv, ep, dbURL, ref, compared, cfg.duration)
 			if err != nil {
 				return err
 			}
-			failed = failed || r.errors > 0
-			rd := round{api: r}
-			if compared {
-				if rd.tps, err = pgbench(dbURL, ref, cfg.duration); err != nil {
-					return err
-				}
-			}
+			failed = failed || rd.api.errors > 0
 			all = append(all, rd)
 		}
 		measured[ep.name] = all
@@ -188,6 +182,7 @@ func run() error {
 				rd.api.p99.Round(10*time.Microsecond))
 		}
 		median := medianRound(all)
+		printCPU(median)
 		if c.target == 0 {
 			fmt.Printf("  median ratio %.2f (reported)\n", median.ratio())
 			continue
@@ -223,6 +218,44 @@ func run() error {
 	}
 	fmt.Println("Every target met.")
 	return nil
+}
+
+// measureRound runs the endpoint, then its reference if it has one, and
+// reads what each cost the machine's processes.
+func measureRound(srv *server, ep endpoint, dbURL string, ref reference, compared bool, d time.Duration) (round, error) {
+	pid := srv.cmd.Process.Pid
+	before := readCPU(pid)
+	r, err := attack(srv.base, ep, d)
+	if err != nil {
+		return round{}, err
+	}
+	rd := round{api: r}
+	rd.apiCPU, rd.cpuKnown = share(before, readCPU(pid), r.loadCPU, r.requests)
+	if !compared {
+		return rd, nil
+	}
+	before = readCPU(pid)
+	p, err := pgbench(dbURL, ref, d)
+	if err != nil {
+		return round{}, err
+	}
+	rd.tps = p.tps
+	rd.refCPU, _ = share(before, readCPU(pid), p.loadCPU, p.transactions)
+	return rd, nil
+}
+
+// printCPU says what one request cost each process in a round, and the
+// ratio a server that cost nothing would reach.
+func printCPU(rd round) {
+	if !rd.cpuKnown {
+		return
+	}
+	a, p := rd.apiCPU, rd.refCPU
+	fmt.Printf("  median round, CPU per request: server %s, PostgreSQL %s, wrk %s; per pgbench transaction: PostgreSQL %s, pgbench %s\n",
+		micros(a.server), micros(a.postgres), micros(a.load), micros(p.postgres), micros(p.load))
+	if c := a.ceiling(); c > 0 && rd.tps > 0 {
+		fmt.Printf("  a server that cost no CPU would reach at most %.0f req/s here: a ratio of %.2f\n", c, c/rd.tps)
+	}
 }
 
 // The targets besides the ratios: the item read's tail latency at 32
