@@ -48,12 +48,13 @@ func (g Guard) pick(s guardable, args ...any) (statement, []any) {
 // query of its own, whose failure is then the answer.
 type Guarded struct {
 	db     *gorm.DB
+	stores Stores
 	guard  Guard
 	proven bool
 }
 
 // Guarded returns the data layer behind guard g, for one request.
-func (m *Models) Guarded(g Guard) *Guarded { return &Guarded{db: m.db, guard: g} }
+func (m *Models) Guarded(g Guard) *Guarded { return &Guarded{db: m.db, stores: m.Stores, guard: g} }
 
 // Proven reports whether a guarded statement found or wrote its rows, so
 // the token it carried is good.
@@ -72,7 +73,7 @@ func (d *Guarded) Item(ctx context.Context, id int64) (Item, error) {
 
 // Store reads a store with its items and tags (Stores.Get).
 func (d *Guarded) Store(ctx context.Context, id int64) (Store, error) {
-	store, err := getStore(d.db.WithContext(ctx), d.guard, id)
+	store, err := d.stores.get(d.db.WithContext(ctx), d.guard, id)
 	d.record(err)
 	return store, err
 }

@@ -35,7 +35,7 @@ type Models struct {
 // hashes it makes (4 to 31).
 func New(db *gorm.DB, bcryptCost int) *Models {
 	return &Models{
-		Stores:          Stores{db: db},
+		Stores:          newStores(db),
 		Items:           Items{db: db},
 		Tags:            Tags{db: db},
 		Users:           newUsers(db, bcryptCost),
