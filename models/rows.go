@@ -3,9 +3,11 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
@@ -78,9 +80,23 @@ func eachSQLRow(ctx context.Context, pool gorm.ConnPool, query string, args []an
 	return scanEach(rows, scan)
 }
 
+// badConnRetries is how many more connections a statement is tried on
+// when it never reached the server (a connection found dead as it was
+// used), as database/sql does for its own statements.
+const badConnRetries = 2
+
 // eachPgxRow runs a query through pgx on a connection of pool, which it
 // holds only for the query.
 func eachPgxRow(ctx context.Context, pool *sql.DB, query string, args []any, scan func(rowScanner) error) error {
+	for attempt := 0; ; attempt++ {
+		err := eachPgxRowOnce(ctx, pool, query, args, scan)
+		if !errors.Is(err, driver.ErrBadConn) || attempt == badConnRetries {
+			return err
+		}
+	}
+}
+
+func eachPgxRowOnce(ctx context.Context, pool *sql.DB, query string, args []any, scan func(rowScanner) error) error {
 	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return err
@@ -93,6 +109,9 @@ func eachPgxRow(ctx context.Context, pool *sql.DB, query string, args []any, sca
 		}
 		rows, err := c.Conn().Query(ctx, query, args...)
 		if err != nil {
+			if pgconn.SafeToRetry(err) {
+				return driver.ErrBadConn // the pool drops this connection
+			}
 			return err
 		}
 		defer rows.Close()
