@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 )
 
@@ -62,4 +63,23 @@ func FuzzParsePrice(f *testing.F) {
 			t.Fatalf("%q → %d → %s → %d, %v", lit, cents, b, again, err)
 		}
 	})
+}
+
+// TestPriceMarshalsAsTheShortestDecimal: a price is written as the
+// shortest decimal float64 formatting gives for cents/100, whatever the
+// amount, so clients see the same numbers they always did.
+func TestPriceMarshalsAsTheShortestDecimal(t *testing.T) {
+	check := func(cents int64) {
+		got, _ := Price(cents).MarshalJSON()
+		want := strconv.FormatFloat(float64(cents)/100, 'f', -1, 64)
+		if string(got) != want {
+			t.Fatalf("Price(%d) = %s, want %s", cents, got, want)
+		}
+	}
+	for cents := int64(-1000); cents <= 100000; cents++ {
+		check(cents)
+	}
+	for cents := int64(MaxPriceCents - 100000); cents <= MaxPriceCents; cents++ {
+		check(cents)
+	}
 }
