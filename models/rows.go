@@ -3,13 +3,10 @@ package models
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
 
@@ -22,26 +19,44 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
+// A query is a statement with its arguments and what to do with each of
+// its rows.
+type query struct {
+	st   statement
+	args []any
+	scan func(rowScanner) error
+}
+
 // eachRow runs statement st with args on db (the pool, or a transaction)
-// and calls scan for each row. Outside a transaction on PostgreSQL the
-// statement goes to pgx directly, on a connection of the same pool:
-// database/sql's layer, with its conversion of every column to a
-// driver.Value and back, costs about a tenth of the server's CPU on
-// GET /items/{id} (BENCHMARKS.md). Every statement is reported to GORM's
+// and calls scan for each row (run).
+func eachRow(db *gorm.DB, st statement, args []any, scan func(rowScanner) error) error {
+	return run(db, query{st: st, args: args, scan: scan})
+}
+
+// run runs queries in order on db (the pool, or a transaction). Outside a
+// transaction on PostgreSQL they go to pgx directly, on one connection of
+// the same pool, all in one round trip (pgx.go); otherwise through
+// database/sql, one after another. Every statement is reported to GORM's
 // logger as GORM's own are, so slow and failed ones are logged alike.
 //
 // Scan targets must suit both drivers: plain values, and pgtype's
 // nullable types for columns that may be NULL.
-func eachRow(db *gorm.DB, st statement, args []any, scan func(rowScanner) error) error {
+func run(db *gorm.DB, queries ...query) error {
 	ctx, begin := db.Statement.Context, time.Now()
 	dialect := db.Dialector.Name()
 	var err error
 	if pool, ok := db.Statement.ConnPool.(*sql.DB); ok && dialect == Postgres {
-		err = eachPgxRow(ctx, pool, st.numbered, args, scan)
+		err = runPgx(ctx, pool, queries)
 	} else {
-		err = eachSQLRow(ctx, db.Statement.ConnPool, st.sql(dialect), args, scan)
+		for _, q := range queries {
+			if err = eachSQLRow(ctx, db.Statement.ConnPool, q.st.sql(dialect), q.args, q.scan); err != nil {
+				break
+			}
+		}
 	}
-	db.Logger.Trace(ctx, begin, func() (string, int64) { return st.text, -1 }, err)
+	for _, q := range queries {
+		db.Logger.Trace(ctx, begin, func() (string, int64) { return q.st.text, -1 }, err)
+	}
 	return err
 }
 
@@ -78,45 +93,6 @@ func eachSQLRow(ctx context.Context, pool gorm.ConnPool, query string, args []an
 	}
 	defer rows.Close()
 	return scanEach(rows, scan)
-}
-
-// badConnRetries is how many more connections a statement is tried on
-// when it never reached the server (a connection found dead as it was
-// used), as database/sql does for its own statements.
-const badConnRetries = 2
-
-// eachPgxRow runs a query through pgx on a connection of pool, which it
-// holds only for the query.
-func eachPgxRow(ctx context.Context, pool *sql.DB, query string, args []any, scan func(rowScanner) error) error {
-	for attempt := 0; ; attempt++ {
-		err := eachPgxRowOnce(ctx, pool, query, args, scan)
-		if !errors.Is(err, driver.ErrBadConn) || attempt == badConnRetries {
-			return err
-		}
-	}
-}
-
-func eachPgxRowOnce(ctx context.Context, pool *sql.DB, query string, args []any, scan func(rowScanner) error) error {
-	conn, err := pool.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errors.New("models: the PostgreSQL pool is not pgx's")
-		}
-		rows, err := c.Conn().Query(ctx, query, args...)
-		if err != nil {
-			if pgconn.SafeToRetry(err) {
-				return driver.ErrBadConn // the pool drops this connection
-			}
-			return err
-		}
-		defer rows.Close()
-		return scanEach(rows, scan)
-	})
 }
 
 // returningID ends the INSERTs whose new id insertReturningID reads.

@@ -118,24 +118,28 @@ FROM stores s
 LEFT JOIN items i ON i.store_id = s.id
 WHERE s.id = ?`, " ORDER BY i.id")
 
-// get reads one store with its items and tags in two statements
-// whatever their number, scanning rows directly: a store page is read
-// often and can hold many items. The guard rides on the first statement;
+// get reads one store with its items and tags in two statements whatever
+// their number, scanning rows directly: a store page is read often and can
+// hold many items. The guard rides on the first statement;
 // ErrStoreNotFound if there is no such store (or the guard failed).
 func (s Stores) get(db *gorm.DB, g Guard, id int64) (Store, error) {
 	st, args := g.pick(storeWithItems, id)
 	var store Store
 	rows := s.itemRows.Get().(*[]nullableItem)
 	defer func() { clear(*rows); *rows = (*rows)[:0]; s.itemRows.Put(rows) }() // holding no strings
-	err := eachRow(db, st, args, func(row rowScanner) error {
+	storeAndItems := query{st: st, args: args, scan: func(row rowScanner) error {
 		var item nullableItem
 		err := row.Scan(&store.ID, &store.Name, &item.ID, &item.Name, &item.PriceCents, &item.Description)
 		if item.ID.Valid {
 			*rows = append(*rows, item)
 		}
 		return err
-	})
-	if err != nil {
+	}}
+	// Both statements go in one round trip where the driver allows it. The
+	// tags are read even when the first statement finds nothing (no such
+	// store, or a guard that failed), and then dropped unseen.
+	var tags []Tag
+	if err := run(db, storeAndItems, tagsOfStore(id, &tags)); err != nil {
 		return store, err
 	}
 	if store.ID == 0 {
@@ -147,8 +151,8 @@ func (s Stores) get(db *gorm.DB, g Guard, id int64) (Store, error) {
 			store.Items[i] = row.value(store.ID)
 		}
 	}
-	store.Tags, err = tagsOfStore(db, id)
-	return store, err
+	store.Tags = tags
+	return store, nil
 }
 
 // List reads a page of stores, by id, with their items and tags, in four

@@ -178,17 +178,15 @@ func tagsOfStores(db *gorm.DB, storeIDs []int64) (map[int64][]Tag, error) {
 
 var tagsOfOneStore = newStatement("SELECT id, name FROM tags WHERE store_id = ? ORDER BY id")
 
-// tagsOfStore reads the tags of one store, ordered by id: the second
-// statement of a store's page.
-func tagsOfStore(db *gorm.DB, storeID int64) ([]Tag, error) {
-	var tags []Tag
-	err := eachRow(db, tagsOfOneStore, []any{storeID}, func(row rowScanner) error {
+// tagsOfStore is the query of the tags of one store, ordered by id, into
+// tags: the second statement of a store's page.
+func tagsOfStore(storeID int64, tags *[]Tag) query {
+	return query{st: tagsOfOneStore, args: []any{storeID}, scan: func(row rowScanner) error {
 		tag := Tag{StoreID: storeID}
 		err := row.Scan(&tag.ID, &tag.Name)
-		tags = append(tags, tag)
+		*tags = append(*tags, tag)
 		return err
-	})
-	return tags, err
+	}}
 }
 
 // BeforeSave keeps NameKey in step with Name when GORM writes a tag from
