@@ -61,6 +61,20 @@ func newQueue(t *testing.T, db *testdb.DB, data *models.Models, sender mail.Send
 	return q, reg
 }
 
+// registerWithWelcome registers a@example.com and enqueues its welcome
+// email in the same transaction, as POST /register does.
+func registerWithWelcome(t *testing.T, data *models.Models, q *tasks.Queue) models.User {
+	t.Helper()
+	user, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
+		func(ctx context.Context, tx *sql.Tx, u models.User) error {
+			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user
+}
+
 func count(t *testing.T, db *testdb.DB, table, condition string, args ...any) int64 {
 	t.Helper()
 	var n int64
@@ -132,13 +146,7 @@ func TestAnEmailThatKeepsFailingIsDiscarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	q, reg := newQueue(t, db, data, sender, 2)
-	user, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
-		func(ctx context.Context, tx *sql.Tx, u models.User) error {
-			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
+	user := registerWithWelcome(t, data, q)
 	waitFor(t, "the job to be discarded", func() bool {
 		return count(t, db, "river_job", "state = ?", "discarded") == 1
 	})
@@ -210,12 +218,7 @@ func TestStopLetsAJobInProgressFinish(t *testing.T) {
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
-		func(ctx context.Context, tx *sql.Tx, u models.User) error {
-			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
-		}); err != nil {
-		t.Fatal(err)
-	}
+	registerWithWelcome(t, data, q)
 	<-sender.started
 	stopped := make(chan error, 1)
 	go func() { stopped <- q.Stop(context.Background()) }()
@@ -253,12 +256,7 @@ func TestQueueMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := data.Users.Create(context.Background(), "a@example.com", "correct horse", false,
-		func(ctx context.Context, tx *sql.Tx, u models.User) error {
-			return q.Enqueue(ctx, tx, tasks.WelcomeEmail{UserID: u.ID})
-		}); err != nil {
-		t.Fatal(err)
-	}
+	registerWithWelcome(t, data, q)
 	// Not started yet: the job waits.
 	if got := value(t, reg, "jobs_queued", "state", "available"); got != 1 {
 		t.Fatalf("jobs_queued{state=available} = %v, want 1", got)
