@@ -37,7 +37,8 @@ func eachRow(db *gorm.DB, st statement, args []any, scan func(rowScanner) error)
 // transaction on PostgreSQL they go to pgx directly, on one connection of
 // the same pool, all in one round trip (pgx.go); otherwise through
 // database/sql, one after another. Every statement is reported to GORM's
-// logger as GORM's own are, so slow and failed ones are logged alike.
+// logger as GORM's own are, so slow and failed ones are logged alike; the
+// queries of one run are reported together, with its time and its error.
 //
 // Scan targets must suit both drivers: plain values, and pgtype's
 // nullable types for columns that may be NULL.
